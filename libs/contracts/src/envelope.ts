@@ -1,0 +1,41 @@
+import { z } from 'zod';
+
+/** Who did it: a user, a token acting for a user, a service, or the system itself. */
+export const ActorSchema = z.strictObject({
+  kind: z.enum(['user', 'pat', 'runner', 'ci_job', 'api_key', 'service', 'system', 'anonymous']),
+  id: z.string(),
+  name: z.string(),
+});
+export type Actor = z.infer<typeof ActorSchema>;
+
+export const SYSTEM_ACTOR: Actor = { kind: 'system', id: 'system', name: 'system' };
+
+export const EventSubjectSchema = z.strictObject({ kind: z.string(), id: z.string() });
+export type EventSubject = z.infer<typeof EventSubjectSchema>;
+
+/**
+ * The envelope of every event on the EVENTS stream. No envelope ever carries a raw token, a
+ * password or a password hash.
+ */
+export const EventEnvelopeSchema = z.strictObject({
+  id: z.uuid(),
+  type: z.string(),
+  schemaVersion: z.number().int().positive(),
+  stream: z.string(),
+  version: z.number().int().positive(),
+  occurredAt: z.iso.datetime({ offset: true }),
+  actor: ActorSchema,
+  subject: EventSubjectSchema,
+  requestId: z.string().nullable(),
+  ip: z.string().nullable().optional(),
+  data: z.unknown(),
+});
+export type EventEnvelope<D = unknown> = Omit<z.infer<typeof EventEnvelopeSchema>, 'data'> & { data: D };
+
+/**
+ * What travels in NATS headers with every request: the gateway's request id, the caller and the
+ * client IP, so services can put them in event metadata and logs.
+ */
+export const REQUEST_ID_HEADER = 'Gantry-Request-Id';
+export const ACTOR_HEADER = 'Gantry-Actor';
+export const CLIENT_IP_HEADER = 'Gantry-Client-Ip';

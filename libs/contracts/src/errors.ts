@@ -1,0 +1,81 @@
+import { z } from 'zod';
+
+/**
+ * Every error code the API or a NATS reply can carry, with its HTTP status. Codes are part of the
+ * public contract: clients switch on them. Add codes; never rename one.
+ */
+export const ERROR_STATUS = {
+  invalid_request: 400,
+  weak_password: 400,
+  invalid_scope: 400,
+  unauthenticated: 401,
+  invalid_credentials: 401,
+  invalid_token: 401,
+  token_expired: 401,
+  token_revoked: 401,
+  user_deactivated: 401,
+  invalid_install_token: 401,
+  install_token_already_used: 401,
+  forbidden: 403,
+  session_required: 403,
+  wrong_repository: 403,
+  not_found: 404,
+  conflict: 409,
+  username_taken: 409,
+  last_admin: 409,
+  cannot_modify_self: 409,
+  payload_too_large: 413,
+  rate_limited: 429,
+  internal_error: 500,
+  identity_unavailable: 503,
+  service_unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+export const ErrorCodeSchema = z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]);
+
+export function httpStatusOf(code: ErrorCode): number {
+  return ERROR_STATUS[code];
+}
+
+/** The HTTP error envelope: `{ error: { code, message, requestId, field? } }`. */
+export const ErrorEnvelopeSchema = z.strictObject({
+  error: z.strictObject({
+    code: ErrorCodeSchema,
+    message: z.string(),
+    requestId: z.string(),
+    field: z.string().optional(),
+  }),
+});
+export type ErrorEnvelope = z.infer<typeof ErrorEnvelopeSchema>;
+
+/** A domain error as it crosses NATS (data, never an `instanceof` check across the wire). */
+export const WireErrorSchema = z.strictObject({
+  code: ErrorCodeSchema,
+  message: z.string(),
+  field: z.string().optional(),
+});
+export type WireError = z.infer<typeof WireErrorSchema>;
+
+/** Thrown by services for any expected failure; mapped to the envelope at the gateway. */
+export class GantryError extends Error {
+  override readonly name = 'GantryError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly field?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  toWire(): WireError {
+    return this.field === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, field: this.field };
+  }
+
+  static fromWire(wire: WireError): GantryError {
+    return new GantryError(wire.code, wire.message, wire.field);
+  }
+}
