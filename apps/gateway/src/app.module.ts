@@ -1,0 +1,43 @@
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import { connectNats, LOGGER, NATS_CONNECTION, RpcClient } from '#platform';
+import { Authenticator } from './auth/authenticator';
+import { AuthGuard } from './auth/auth.guard';
+import { SessionVerifier } from './auth/session-verifier';
+import { GATEWAY_CONFIG, type GatewayConfig } from './config';
+import { HealthController } from './health/health.controller';
+import { ErrorEnvelopeFilter } from './http/error.filter';
+import { HttpMetrics } from './http/metrics';
+import { AuthController } from './sessions/auth.controller';
+import { UserController } from './user/user.controller';
+
+class NatsLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.nc.drain().catch(() => undefined);
+  }
+}
+
+@Module({})
+export class GatewayModule {
+  static forRoot(config: GatewayConfig, logger: Logger): DynamicModule {
+    return {
+      module: GatewayModule,
+      controllers: [HealthController, AuthController, UserController],
+      providers: [
+        { provide: GATEWAY_CONFIG, useValue: config },
+        { provide: LOGGER, useValue: logger },
+        { provide: NATS_CONNECTION, useFactory: () => connectNats({ url: config.GANTRY_NATS_URL, name: `gateway-${process.pid}` }) },
+        { provide: RpcClient, useFactory: (nc: NatsConnection) => new RpcClient(nc, config.GANTRY_NATS_REQUEST_TIMEOUT_MS), inject: [NATS_CONNECTION] },
+        NatsLifecycle,
+        HttpMetrics,
+        SessionVerifier,
+        Authenticator,
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useClass: ErrorEnvelopeFilter },
+      ],
+    };
+  }
+}

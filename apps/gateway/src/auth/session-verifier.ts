@@ -1,0 +1,75 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { GantryError, IdentityRequests, ROLE_SCOPES, RoleSchema, type Principal } from '#contracts';
+import { RpcClient } from '#platform';
+
+export const SESSION_ISSUER = 'gantry-identity';
+export const SESSION_AUDIENCE = 'gantry';
+/** An unknown kid triggers a refetch at most this often, so garbage kids cannot flood identity. */
+const REFETCH_INTERVAL_MS = 5000;
+
+/**
+ * Verifies session JWTs locally (EdDSA) with the JWK set fetched from identity over NATS; refetches
+ * when a token names a key it does not know (key rotation).
+ */
+@Injectable()
+export class SessionVerifier {
+  private jwks: JSONWebKeySet | null = null;
+  private keySet: ReturnType<typeof createLocalJWKSet> | null = null;
+  private fetchedAt = 0;
+  private inflight: Promise<void> | null = null;
+
+  constructor(@Inject(RpcClient) private readonly rpc: RpcClient) {}
+
+  async verify(jwt: string): Promise<Principal> {
+    if (!this.keySet) await this.refresh();
+    try {
+      return toPrincipal(await this.check(jwt));
+    } catch (error) {
+      if (!(error instanceof errors.JWKSNoMatchingKey) || Date.now() - this.fetchedAt < REFETCH_INTERVAL_MS) throw mapJoseError(error);
+      await this.refresh();
+      return toPrincipal(await this.check(jwt).catch((retryError: unknown) => Promise.reject(mapJoseError(retryError))));
+    }
+  }
+
+  async publicKeys(): Promise<JSONWebKeySet> {
+    if (!this.jwks) await this.refresh();
+    return this.jwks!;
+  }
+
+  private async check(jwt: string): Promise<JWTPayload> {
+    const { payload } = await jwtVerify(jwt, this.keySet!, { issuer: SESSION_ISSUER, audience: SESSION_AUDIENCE, algorithms: ['EdDSA'] });
+    return payload;
+  }
+
+  /** Single-flight: concurrent misses share one request to identity. */
+  private refresh(): Promise<void> {
+    this.inflight ??= this.rpc
+      .request(IdentityRequests.jwks, {})
+      .then((jwks) => {
+        this.jwks = jwks as unknown as JSONWebKeySet;
+        this.keySet = createLocalJWKSet(this.jwks);
+        this.fetchedAt = Date.now();
+      })
+      .finally(() => (this.inflight = null));
+    return this.inflight;
+  }
+}
+
+function toPrincipal(payload: JWTPayload): Principal {
+  const role = RoleSchema.safeParse(payload.role);
+  if (!payload.sub || !payload.jti || typeof payload.username !== 'string' || !role.success || !payload.exp) {
+    throw new GantryError('invalid_token', 'invalid session token');
+  }
+  return {
+    kind: 'session', credentialId: payload.jti, userId: payload.sub, username: payload.username, role: role.data,
+    repoId: null, runId: null, scopes: [...ROLE_SCOPES[role.data]], expiresAt: payload.exp,
+  };
+}
+
+function mapJoseError(error: unknown): unknown {
+  if (error instanceof GantryError) return error;
+  if (error instanceof errors.JWTExpired) return new GantryError('token_expired', 'session expired: log in again');
+  if (error instanceof errors.JOSEError) return new GantryError('invalid_token', 'invalid session token');
+  return error;
+}

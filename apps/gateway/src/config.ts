@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { CommonConfigSchema, loadConfig } from '#platform';
+
+export const GatewayConfigSchema = CommonConfigSchema.extend({
+  GANTRY_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  GANTRY_HOST: z.string().default('0.0.0.0'),
+  GANTRY_PUBLIC_URL: z.url().default('http://localhost:8080'),
+  /** Trust X-Forwarded-For from a reverse proxy in front of the gateway. */
+  GANTRY_TRUST_PROXY: z.stringbool().default(false),
+  GANTRY_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  /** How long /readyz waits for each service's ping. */
+  GANTRY_READY_TIMEOUT_MS: z.coerce.number().int().positive().default(1000),
+});
+export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
+
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
+
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  return loadConfig(GatewayConfigSchema, env);
+}

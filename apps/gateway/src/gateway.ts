@@ -1,0 +1,30 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Logger } from 'pino';
+import { PinoNestLogger } from '#platform';
+import { GatewayModule } from './app.module';
+import type { GatewayConfig } from './config';
+import { HttpMetrics } from './http/metrics';
+import { requestIdFor } from './http/request-id';
+
+/** Builds the gateway application (not yet listening): Fastify, request ids, metrics. */
+export async function createGateway(config: GatewayConfig, logger: Logger): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    genReqId: requestIdFor,
+    requestIdHeader: false,
+    trustProxy: config.GANTRY_TRUST_PROXY,
+    bodyLimit: config.GANTRY_BODY_LIMIT_BYTES,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config, logger), adapter, {
+    logger: new PinoNestLogger(logger),
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  // Set first, so every response carries it, errors included.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
+  });
+  app.get(HttpMetrics).install(fastify);
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  return app;
+}

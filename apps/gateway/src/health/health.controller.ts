@@ -1,0 +1,52 @@
+import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { FastifyReply } from 'fastify';
+import { AssetsRequests, CiRequests, IdentityRequests } from '#contracts';
+import { NATS_CONNECTION, RpcClient } from '#platform';
+import { Public } from '../auth/public.decorator';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
+import { HttpMetrics } from '../http/metrics';
+
+const PINGS: Record<string, typeof IdentityRequests.ping> = { identity: IdentityRequests.ping, assets: AssetsRequests.ping, 'ci-runner': CiRequests.ping };
+
+@Controller()
+export class HealthController {
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly metrics: HttpMetrics,
+  ) {}
+
+  /** Liveness: the process answers. */
+  @Public()
+  @Get('/healthz')
+  healthz() {
+    return { status: 'ok' };
+  }
+
+  /** Readiness: NATS is connected and every service answers its ping (which checks its database). */
+  @Public()
+  @Get('/readyz')
+  async readyz(@Res({ passthrough: true }) reply: FastifyReply) {
+    const rpc = new RpcClient(this.nc, this.config.GANTRY_READY_TIMEOUT_MS);
+    const nats = this.nc.isClosed() ? 'down' : 'up';
+    const services = Object.fromEntries(
+      await Promise.all(
+        Object.entries(PINGS).map(async ([name, contract]) => {
+          const answer = await rpc.request(contract, {}).catch(() => null);
+          return [name, answer?.status === 'ok' ? 'up' : 'down'] as const;
+        }),
+      ),
+    );
+    const ready = nats === 'up' && Object.values(services).every((state) => state === 'up');
+    void reply.status(ready ? 200 : 503);
+    return { status: ready ? 'ready' : 'not_ready', checks: { nats, ...services } };
+  }
+
+  @Public()
+  @Get('/metrics')
+  @Header('content-type', 'text/plain; version=0.0.4')
+  metricsText() {
+    return this.metrics.registry.metrics();
+  }
+}

@@ -1,0 +1,51 @@
+import { Catch, HttpException, Inject, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { GantryError, httpStatusOf, type ErrorCode, type ErrorEnvelope } from '#contracts';
+import { LOGGER } from '#platform';
+
+const CODE_BY_STATUS: Record<number, ErrorCode> = {
+  400: 'invalid_request',
+  401: 'unauthenticated',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'invalid_request',
+  429: 'rate_limited',
+  503: 'service_unavailable',
+};
+
+/** Every error leaves the gateway as the envelope of DESIGN §6, with the request id. */
+@Catch()
+export class ErrorEnvelopeFilter implements ExceptionFilter {
+  constructor(@Inject(LOGGER) private readonly logger: Logger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const { status, error } = this.toError(exception, request);
+    const body: ErrorEnvelope = { error: { code: error.code, message: error.message, requestId: request.id, ...(error.field ? { field: error.field } : {}) } };
+    void reply.status(status).send(body);
+  }
+
+  private toError(exception: unknown, request: FastifyRequest): { status: number; error: { code: ErrorCode; message: string; field?: string } } {
+    if (exception instanceof GantryError) {
+      return { status: httpStatusOf(exception.code), error: { code: exception.code, message: exception.message, field: exception.field } };
+    }
+    const status = exception instanceof HttpException ? exception.getStatus() : (exception as { statusCode?: number })?.statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      const code = CODE_BY_STATUS[status] ?? 'invalid_request';
+      return { status, error: { code, message: messageFor(status, exception) } };
+    }
+    this.logger.error({ err: exception, requestId: request.id, route: request.routeOptions?.url }, 'unhandled error');
+    return { status: 500, error: { code: 'internal_error', message: 'internal error' } };
+  }
+}
+
+function messageFor(status: number, exception: unknown): string {
+  if (status === 404) return 'no such route';
+  if (status === 413) return 'request body too large';
+  const message = exception instanceof Error ? exception.message : 'bad request';
+  return message.replace(/^Body cannot be empty.*/, 'request body is required');
+}

@@ -1,0 +1,17 @@
+import 'reflect-metadata';
+import { createLogger } from '#platform';
+import { loadGatewayConfig } from './config';
+import { createGateway } from './gateway';
+
+async function main(): Promise<void> {
+  const config = loadGatewayConfig();
+  const logger = createLogger('gateway', config.GANTRY_LOG_LEVEL);
+  const app = await createGateway(config, logger);
+  await app.listen(config.GANTRY_PORT, config.GANTRY_HOST);
+  logger.info({ url: await app.getUrl(), publicUrl: config.GANTRY_PUBLIC_URL }, 'gateway listening');
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { loadConfig, ServiceConfigSchema } from '#platform';
+
+export const IdentityConfigSchema = ServiceConfigSchema.extend({
+  GANTRY_ADMIN_USERNAME: z.string().regex(/^[a-z0-9-]{1,39}$/, '1–39 of a-z, 0-9 and -').default('admin'),
+  /** Unset: a password is generated on the first start and logged once. */
+  GANTRY_ADMIN_PASSWORD: z.string().min(12, 'at least 12 characters').optional(),
+  GANTRY_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(86400).default(3600),
+});
+export type IdentityConfig = z.infer<typeof IdentityConfigSchema>;
+
+export const IDENTITY_CONFIG = Symbol('IDENTITY_CONFIG');
+
+export function loadIdentityConfig(env: NodeJS.ProcessEnv = process.env): IdentityConfig {
+  return loadConfig(IdentityConfigSchema, env);
+}

@@ -1,0 +1,78 @@
+import pg from 'pg';
+
+/** A transaction's view of the database: plain parameterised SQL. */
+export interface Tx {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+export interface DatabaseOptions {
+  url: string;
+  /** The service's own schema; every connection's search_path points at it. */
+  schema: string;
+  poolSize: number;
+  applicationName: string;
+}
+
+/**
+ * The service's connection pool to its own PostgreSQL schema. TypeORM runs the migrations at start
+ * (see runMigrations); the hot paths use `pg` directly with hand-written SQL.
+ */
+export class Database implements Tx {
+  readonly pool: pg.Pool;
+
+  constructor(readonly options: DatabaseOptions) {
+    this.pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize,
+      application_name: options.applicationName,
+      options: `-c search_path=${quoteIdent(options.schema)}`,
+    });
+    // An idle client losing its connection must not crash the process; the pool replaces it.
+    this.pool.on('error', () => undefined);
+  }
+
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
+    return this.pool.query<R>(sql, params);
+  }
+
+  /** Runs `work` in one transaction: commit on success, rollback on any error. */
+  async transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** True when a trivial query succeeds: the readiness probe's database check. */
+  async isUp(): Promise<boolean> {
+    try {
+      await this.pool.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+export function quoteIdent(name: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`unsafe SQL identifier: ${name}`);
+  return `"${name}"`;
+}
+
+/** PostgreSQL's unique_violation, raised e.g. by the (stream_id, version) key. */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  const pgError = error as { code?: string; constraint?: string };
+  return pgError?.code === '23505' && (constraint === undefined || pgError.constraint === constraint);
+}

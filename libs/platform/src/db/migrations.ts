@@ -1,0 +1,38 @@
+import pg from 'pg';
+import { DataSource, type MigrationInterface } from 'typeorm';
+import { quoteIdent } from './database';
+
+export type MigrationClass = new () => MigrationInterface;
+
+/**
+ * Runs a service's TypeORM migrations in its own schema (never `synchronize`). An advisory lock
+ * makes concurrent starts of several replicas safe: one migrates, the others wait and find nothing
+ * left to do.
+ */
+export async function runMigrations(url: string, schema: string, migrations: MigrationClass[]): Promise<string[]> {
+  const lock = new pg.Client({ connectionString: url });
+  await lock.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock(hashtext($1))', [`gantry-migrations:${schema}`]);
+    await lock.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    const dataSource = new DataSource({
+      type: 'postgres',
+      url,
+      schema,
+      migrations,
+      migrationsTableName: 'migrations',
+      migrationsTransactionMode: 'each',
+      extra: { options: `-c search_path=${quoteIdent(schema)}` },
+      logging: false,
+    });
+    await dataSource.initialize();
+    try {
+      const applied = await dataSource.runMigrations({ transaction: 'each' });
+      return applied.map((migration) => migration.name);
+    } finally {
+      await dataSource.destroy();
+    }
+  } finally {
+    await lock.end();
+  }
+}

@@ -1,0 +1,7 @@
+export * from './config/load-config';
+export * from './logging/logger';
+export * from './db/database';
+export * from './db/migrations';
+export * from './event-store';
+export * from './messaging';
+export * from './service';

@@ -1,0 +1,5 @@
+export * from './jetstream';
+export * from './nats-connection';
+export * from './request-context';
+export * from './rpc-client';
+export * from './rpc-handler';

@@ -1,0 +1,37 @@
+import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
+import { ACTOR_HEADER, ActorSchema, CLIENT_IP_HEADER, REQUEST_ID_HEADER, type Actor } from '#contracts';
+
+/** Who asked, under which request id, from which IP: carried in NATS headers with each request. */
+export interface RequestContext {
+  requestId: string | null;
+  actor: Actor;
+  ip: string | null;
+}
+
+const ANONYMOUS: Actor = { kind: 'anonymous', id: 'anonymous', name: 'anonymous' };
+
+export function toHeaders(context: Partial<RequestContext>): MsgHdrs {
+  const h = natsHeaders();
+  if (context.requestId) h.set(REQUEST_ID_HEADER, context.requestId);
+  if (context.actor) h.set(ACTOR_HEADER, JSON.stringify(context.actor));
+  if (context.ip) h.set(CLIENT_IP_HEADER, context.ip);
+  return h;
+}
+
+export function fromHeaders(h: MsgHdrs | undefined): RequestContext {
+  const actorJson = h?.get(ACTOR_HEADER);
+  let actor = ANONYMOUS;
+  if (actorJson) {
+    const parsed = ActorSchema.safeParse(safeJson(actorJson));
+    if (parsed.success) actor = parsed.data;
+  }
+  return { requestId: h?.get(REQUEST_ID_HEADER) || null, actor, ip: h?.get(CLIENT_IP_HEADER) || null };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

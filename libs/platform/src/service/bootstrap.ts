@@ -1,0 +1,21 @@
+import type { DynamicModule, INestMicroservice, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import type { Logger } from 'pino';
+import { PinoNestLogger } from '../logging/logger';
+
+/**
+ * Starts a backend service as a Nest microservice on the NATS transport. Every handler joins the
+ * queue group named after the service, so replicas share the load.
+ */
+export async function startService(module: Type | DynamicModule, service: string, natsUrl: string, logger: Logger): Promise<INestMicroservice> {
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(module, {
+    transport: Transport.NATS,
+    options: { servers: natsUrl, queue: service, name: `${service}-rpc-${process.pid}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 },
+    logger: new PinoNestLogger(logger),
+  });
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  await app.listen();
+  logger.info({ service }, 'service started');
+  return app;
+}

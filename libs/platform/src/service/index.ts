@@ -1,0 +1,5 @@
+export * from './bootstrap';
+export * from './ping.controller';
+export * from './service-config';
+export * from './service-infra.module';
+export * from './tokens';
