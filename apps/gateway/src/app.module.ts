@@ -3,15 +3,22 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { connectNats, LOGGER, NATS_CONNECTION, RpcClient } from '#platform';
-import { Authenticator } from './auth/authenticator';
+import { AuthCache } from './auth/auth-cache';
 import { AuthGuard } from './auth/auth.guard';
+import { Authenticator } from './auth/authenticator';
+import { InvalidationListener } from './auth/invalidation-listener';
+import { RepoAccess } from './auth/repo-access';
 import { SessionVerifier } from './auth/session-verifier';
+import { UsageRecorder } from './auth/usage-recorder';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { HealthController } from './health/health.controller';
 import { ErrorEnvelopeFilter } from './http/error.filter';
 import { HttpMetrics } from './http/metrics';
+import { ReposController } from './repos/repos.controller';
 import { AuthController } from './sessions/auth.controller';
+import { AdminTokensController } from './user/admin-tokens.controller';
 import { UserController } from './user/user.controller';
+import { UsersController } from './user/users.controller';
 
 class NatsLifecycle implements OnApplicationShutdown {
   constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
@@ -25,16 +32,20 @@ export class GatewayModule {
   static forRoot(config: GatewayConfig, logger: Logger): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [HealthController, AuthController, UserController],
+      controllers: [HealthController, AuthController, UserController, UsersController, AdminTokensController, ReposController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
         { provide: NATS_CONNECTION, useFactory: () => connectNats({ url: config.GANTRY_NATS_URL, name: `gateway-${process.pid}` }) },
         { provide: RpcClient, useFactory: (nc: NatsConnection) => new RpcClient(nc, config.GANTRY_NATS_REQUEST_TIMEOUT_MS), inject: [NATS_CONNECTION] },
+        { provide: AuthCache, useValue: new AuthCache({ max: config.GANTRY_AUTH_CACHE_MAX, ttlMs: config.GANTRY_AUTH_CACHE_TTL_MS }) },
         NatsLifecycle,
         HttpMetrics,
         SessionVerifier,
+        UsageRecorder,
+        InvalidationListener,
         Authenticator,
+        RepoAccess,
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ErrorEnvelopeFilter },
       ],

@@ -10,6 +10,14 @@ export const GatewayConfigSchema = CommonConfigSchema.extend({
   GANTRY_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   /** How long /readyz waits for each service's ping. */
   GANTRY_READY_TIMEOUT_MS: z.coerce.number().int().positive().default(1000),
+  /** How long a resolved credential is trusted without asking identity again (≤ 60 s). */
+  GANTRY_AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60000).default(30000),
+  GANTRY_AUTH_CACHE_MAX: z.coerce.number().int().min(1).default(10000),
+  /** This gateway's name in presence heartbeats and invalidation acks. */
+  GANTRY_GATEWAY_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+  GANTRY_PRESENCE_INTERVAL_MS: z.coerce.number().int().min(100).max(10000).default(1000),
+  /** How often batched last-use records go to identity. */
+  GANTRY_USAGE_FLUSH_MS: z.coerce.number().int().min(100).default(10000),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 

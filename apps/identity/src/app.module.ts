@@ -2,16 +2,32 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { IdentityRequests } from '#contracts';
 import { pingController, ServiceInfraModule } from '#platform';
+import { CredentialResolver } from './auth/credential-resolver';
+import { GatewayInvalidator } from './auth/gateway-invalidator';
 import { IDENTITY_CONFIG, type IdentityConfig } from './config';
 import { IDENTITY_MIGRATIONS } from './migrations';
+import { ReposController } from './repos/repos.controller';
+import { ReposProjection } from './repos/repos.projection';
+import { ReposService } from './repos/repos.service';
 import { SessionsController } from './sessions/sessions.controller';
+import { SessionsProjection } from './sessions/sessions.projection';
 import { SessionsService } from './sessions/sessions.service';
 import { SigningKeysService } from './sessions/signing-keys.service';
+import { PatsController } from './tokens/pats.controller';
+import { PatsProjection } from './tokens/pats.projection';
+import { PatsService } from './tokens/pats.service';
+import { TokenUsageService } from './tokens/token-usage.service';
 import { PasswordHasher } from './users/password-hasher';
+import { UsersController } from './users/users.controller';
 import { UsersProjection } from './users/users.projection';
+import { UsersQueries } from './users/users.queries';
 import { UsersService } from './users/users.service';
 
+/** Persisted schema name: never rename. */
 export const IDENTITY_SCHEMA = 'identity';
+
+/** Projections in the order they apply to each event. */
+export const IDENTITY_PROJECTIONS = [UsersProjection, SessionsProjection, PatsProjection, ReposProjection];
 
 @Module({})
 export class IdentityModule {
@@ -21,11 +37,16 @@ export class IdentityModule {
       imports: [
         ServiceInfraModule.forRoot({
           service: 'identity', schema: IDENTITY_SCHEMA, config, logger,
-          migrations: IDENTITY_MIGRATIONS, projections: [UsersProjection],
+          migrations: IDENTITY_MIGRATIONS, projections: IDENTITY_PROJECTIONS,
         }),
       ],
-      controllers: [pingController('identity', IdentityRequests.ping), SessionsController],
-      providers: [{ provide: IDENTITY_CONFIG, useValue: config }, PasswordHasher, UsersService, SigningKeysService, SessionsService],
+      controllers: [pingController('identity', IdentityRequests.ping), SessionsController, UsersController, PatsController, ReposController],
+      providers: [
+        { provide: IDENTITY_CONFIG, useValue: config },
+        PasswordHasher, GatewayInvalidator, CredentialResolver,
+        UsersQueries, UsersService, SigningKeysService, SessionsService,
+        PatsService, TokenUsageService, ReposService,
+      ],
     };
   }
 }

@@ -6,6 +6,10 @@ export const IdentityConfigSchema = ServiceConfigSchema.extend({
   /** Unset: a password is generated on the first start and logged once. */
   GANTRY_ADMIN_PASSWORD: z.string().min(12, 'at least 12 characters').optional(),
   GANTRY_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(86400).default(3600),
+  /** Longest lifetime a personal access token may ask for, in days (≤ 366). */
+  GANTRY_PAT_MAX_DAYS: z.coerce.number().int().min(1).max(366).default(366),
+  /** Whether `expiresInDays: null` (a token that never expires) is allowed. */
+  GANTRY_PAT_ALLOW_NO_EXPIRY: z.stringbool().default(false),
 });
 export type IdentityConfig = z.infer<typeof IdentityConfigSchema>;
 

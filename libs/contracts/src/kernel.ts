@@ -56,3 +56,18 @@ export function defineEvent<T extends string, D extends z.ZodType>(
 
 /** The JetStream stream that holds every event. Persisted name: never rename. */
 export const EVENTS_STREAM = { name: 'EVENTS', subjects: ['events.>'] } as const;
+
+/**
+ * A core-NATS broadcast (no JetStream, no queue group): every subscriber gets it. Used for
+ * gateway presence and auth-cache invalidation, which concern every live gateway.
+ */
+export interface SignalContract<S extends z.ZodType = z.ZodType> {
+  readonly kind: 'signal';
+  readonly subject: string;
+  readonly schema: S;
+}
+
+export function defineSignal<S extends z.ZodType>(subject: string, schema: S): SignalContract<S> {
+  if (!REQUEST_SUBJECT.test(subject)) throw new Error(`invalid signal subject: ${subject}`);
+  return Object.freeze({ kind: 'signal', subject, schema });
+}

@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 /**
@@ -61,4 +61,9 @@ export function parseToken(token: string): ParsedToken | null {
   if (!kind) return null;
   if (checksum(match[1] + match[2]) !== match[3]) return null;
   return { kind, displayPrefix: match[1] + match[2].slice(0, 4) };
+}
+
+/** SHA-256 (hex) of a raw token: the only form a token is stored or sent in after creation. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
 }

@@ -1,22 +1,52 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
+import { GantryError, type Principal } from '#contracts';
 import { Authenticator } from './authenticator';
-import { IS_PUBLIC } from './public.decorator';
+import { RepoAccess, type RepoGrant } from './repo-access';
+import { policyFor, USER_KINDS, type RoutePolicy } from './route-policy';
 
-/** The one global guard: every route is authenticated unless marked @Public(). */
+declare module 'fastify' {
+  interface FastifyRequest {
+    repoGrant?: RepoGrant;
+  }
+}
+
+/**
+ * The one global guard: authenticates every route not marked public in ROUTE_POLICIES, then
+ * enforces the route's credential kinds, scope and repository role. A route without a policy is
+ * refused (fail closed).
+ */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
-    private readonly reflector: Reflector,
     private readonly authenticator: Authenticator,
+    private readonly repoAccess: RepoAccess,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
-    if (isPublic) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    request.principal = await this.authenticator.authenticate(request.headers);
+    const policy = policyFor(request.method, request.routeOptions.url);
+    if (!policy) throw new GantryError('forbidden', 'no access policy for this route');
+    if (policy.public) return true;
+    const principal = await this.authenticator.authenticate(request.headers, request.ip);
+    request.principal = principal;
+    authorize(principal, policy);
+    if (policy.repoRole) {
+      const params = request.params as { owner: string; repo: string };
+      request.repoGrant = await this.repoAccess.require(principal, params.owner, params.repo, policy.repoRole);
+    }
     return true;
+  }
+}
+
+export function authorize(principal: Principal, policy: RoutePolicy): void {
+  if (policy.sessionOnly && principal.kind !== 'session') {
+    throw new GantryError('session_required', 'this needs a login session, not a token');
+  }
+  if (!(policy.kinds ?? USER_KINDS).includes(principal.kind)) {
+    throw new GantryError('forbidden', `a ${principal.kind} credential cannot call this route`);
+  }
+  if (policy.scope && !principal.scopes.includes(policy.scope)) {
+    throw new GantryError('forbidden', `this credential lacks the ${policy.scope} scope`);
   }
 }

@@ -1,26 +1,50 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
-import { GantryError, parseToken, type Principal } from '#contracts';
+import { GantryError, hashToken, IdentityRequests, parseToken, type CredentialRef, type Principal } from '#contracts';
+import { RpcClient } from '#platform';
+import { AuthCache } from './auth-cache';
 import { SessionVerifier } from './session-verifier';
+import { UsageRecorder } from './usage-recorder';
 
 const BEARER = /^Bearer ([^\s]+)$/i;
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
  * Turns a request's credential into a principal. Malformed credentials and bad checksums are
- * refused here, before anything is looked up.
+ * refused before any lookup. The cache key is the SHA-256 of the exact credential string, so a hit
+ * skips the JWT signature check (the same string verified before) and a raw token never leaves
+ * the gateway. Identity unreachable and nothing cached → 503, never a pass.
  */
 @Injectable()
 export class Authenticator {
-  constructor(private readonly sessions: SessionVerifier) {}
+  constructor(
+    private readonly sessions: SessionVerifier,
+    private readonly cache: AuthCache,
+    private readonly usage: UsageRecorder,
+    @Inject(RpcClient) private readonly rpc: RpcClient,
+  ) {}
 
-  async authenticate(headers: IncomingHttpHeaders): Promise<Principal> {
+  async authenticate(headers: IncomingHttpHeaders, ip: string): Promise<Principal> {
     const credential = extractCredential(headers);
     if (!credential) throw new GantryError('unauthenticated', 'authentication required: send Authorization: Bearer <token>');
-    if (JWT_SHAPE.test(credential)) return this.sessions.verify(credential);
-    if (!parseToken(credential)) throw new GantryError('invalid_token', 'malformed token or bad checksum');
-    // Opaque tokens (PATs, runner, CI job, API keys) are resolved by identity; none are issued yet.
-    throw new GantryError('invalid_token', 'unknown token');
+    const isJwt = JWT_SHAPE.test(credential);
+    if (!isJwt && !parseToken(credential)) throw new GantryError('invalid_token', 'malformed token or bad checksum');
+    const key = hashToken(credential);
+    const principal = await this.cache.get(key, async () => this.resolve(isJwt ? await this.sessionRef(credential) : { kind: 'token', hash: key }));
+    if (principal.expiresAt !== null && principal.expiresAt * 1000 <= Date.now()) {
+      throw new GantryError('token_expired', principal.kind === 'session' ? 'session expired: log in again' : 'this token has expired');
+    }
+    this.usage.record(principal, ip);
+    return principal;
+  }
+
+  private async sessionRef(jwt: string): Promise<CredentialRef> {
+    const claims = await this.sessions.verify(jwt);
+    return { kind: 'session', sessionId: claims.sessionId, userId: claims.userId };
+  }
+
+  private resolve(credential: CredentialRef): Promise<Principal> {
+    return this.rpc.request(IdentityRequests.resolve, { credential });
   }
 }
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
-import { GantryError, IdentityRequests, ROLE_SCOPES, RoleSchema, type Principal } from '#contracts';
+import { GantryError, IdentityRequests } from '#contracts';
 import { RpcClient } from '#platform';
 
 export const SESSION_ISSUER = 'gantry-identity';
@@ -21,14 +21,15 @@ export class SessionVerifier {
 
   constructor(@Inject(RpcClient) private readonly rpc: RpcClient) {}
 
-  async verify(jwt: string): Promise<Principal> {
+  /** Checks signature, issuer, audience and expiry locally; identity then says if it still counts. */
+  async verify(jwt: string): Promise<SessionClaims> {
     if (!this.keySet) await this.refresh();
     try {
-      return toPrincipal(await this.check(jwt));
+      return toClaims(await this.check(jwt));
     } catch (error) {
       if (!(error instanceof errors.JWKSNoMatchingKey) || Date.now() - this.fetchedAt < REFETCH_INTERVAL_MS) throw mapJoseError(error);
       await this.refresh();
-      return toPrincipal(await this.check(jwt).catch((retryError: unknown) => Promise.reject(mapJoseError(retryError))));
+      return toClaims(await this.check(jwt).catch((retryError: unknown) => Promise.reject(mapJoseError(retryError))));
     }
   }
 
@@ -56,15 +57,14 @@ export class SessionVerifier {
   }
 }
 
-function toPrincipal(payload: JWTPayload): Principal {
-  const role = RoleSchema.safeParse(payload.role);
-  if (!payload.sub || !payload.jti || typeof payload.username !== 'string' || !role.success || !payload.exp) {
-    throw new GantryError('invalid_token', 'invalid session token');
-  }
-  return {
-    kind: 'session', credentialId: payload.jti, userId: payload.sub, username: payload.username, role: role.data,
-    repoId: null, runId: null, scopes: [...ROLE_SCOPES[role.data]], expiresAt: payload.exp,
-  };
+export interface SessionClaims {
+  sessionId: string;
+  userId: string;
+}
+
+function toClaims(payload: JWTPayload): SessionClaims {
+  if (!payload.sub || !payload.jti || !payload.exp) throw new GantryError('invalid_token', 'invalid session token');
+  return { sessionId: payload.jti, userId: payload.sub };
 }
 
 function mapJoseError(error: unknown): unknown {

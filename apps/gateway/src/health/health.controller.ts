@@ -3,7 +3,6 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { FastifyReply } from 'fastify';
 import { AssetsRequests, CiRequests, IdentityRequests } from '#contracts';
 import { NATS_CONNECTION, RpcClient } from '#platform';
-import { Public } from '../auth/public.decorator';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import { HttpMetrics } from '../http/metrics';
 
@@ -18,14 +17,12 @@ export class HealthController {
   ) {}
 
   /** Liveness: the process answers. */
-  @Public()
   @Get('/healthz')
   healthz() {
     return { status: 'ok' };
   }
 
   /** Readiness: NATS is connected and every service answers its ping (which checks its database). */
-  @Public()
   @Get('/readyz')
   async readyz(@Res({ passthrough: true }) reply: FastifyReply) {
     const rpc = new RpcClient(this.nc, this.config.GANTRY_READY_TIMEOUT_MS);
@@ -43,7 +40,6 @@ export class HealthController {
     return { status: ready ? 'ready' : 'not_ready', checks: { nats, ...services } };
   }
 
-  @Public()
   @Get('/metrics')
   @Header('content-type', 'text/plain; version=0.0.4')
   metricsText() {

@@ -1,4 +1,5 @@
 import { Initial1730000000000 } from './1730000000000-initial';
+import { Accounts1730000001000 } from './1730000001000-accounts';
 
 /** In order; append only. */
-export const IDENTITY_MIGRATIONS = [Initial1730000000000];
+export const IDENTITY_MIGRATIONS = [Initial1730000000000, Accounts1730000001000];

@@ -1,28 +1,49 @@
 import { z } from 'zod';
 import { defineEvent } from '../kernel';
-import { RoleSchema } from '../principal';
+import { RoleSchema, ScopeSchema } from '../principal';
+import { RepoRoleSchema, VisibilitySchema } from './repos';
 
+const at = z.iso.datetime({ offset: true });
+
+/**
+ * Identity's events. No event carries a raw token, a password or a password hash: secrets live in
+ * identity's own tables beside the events, written in the same transaction.
+ */
 export const IdentityEvents = {
-  userCreated: defineEvent(
-    'identity.user.created',
-    1,
-    z.strictObject({
-      userId: z.string(),
-      username: z.string(),
-      role: RoleSchema,
-      /** True for the first admin created from configuration on an empty installation. */
-      bootstrap: z.boolean(),
-    }),
-  ),
-  /** The password hash never goes on the stream: only the fact that it changed. */
-  sessionStarted: defineEvent(
-    'identity.session.started',
-    1,
-    z.strictObject({ sessionId: z.string(), userId: z.string(), expiresAt: z.iso.datetime() }),
-  ),
-  signingKeyCreated: defineEvent(
-    'identity.signing_key.created',
-    1,
-    z.strictObject({ kid: z.string(), alg: z.literal('EdDSA') }),
-  ),
+  userCreated: defineEvent('identity.user.created', 1, z.strictObject({
+    userId: z.string(), username: z.string(), role: RoleSchema,
+    displayName: z.string().nullable().optional(),
+    /** True for the first admin created from configuration on an empty installation. */
+    bootstrap: z.boolean(),
+  })),
+  userUpdated: defineEvent('identity.user.updated', 1, z.strictObject({
+    userId: z.string(), role: RoleSchema.optional(), displayName: z.string().nullable().optional(),
+  })),
+  /** Ends every session of the user; PATs stay but are refused while the user is deactivated. */
+  userDeactivated: defineEvent('identity.user.deactivated', 1, z.strictObject({ userId: z.string() })),
+  userActivated: defineEvent('identity.user.activated', 1, z.strictObject({ userId: z.string() })),
+  userDeleted: defineEvent('identity.user.deleted', 1, z.strictObject({ userId: z.string(), username: z.string() })),
+  /** Ends every session of the user but `keptSessionId` (the one that changed it, if any). */
+  passwordChanged: defineEvent('identity.user.password_changed', 1, z.strictObject({
+    userId: z.string(), bySelf: z.boolean(), keptSessionId: z.string().nullable(),
+  })),
+  sessionStarted: defineEvent('identity.session.started', 1, z.strictObject({ sessionId: z.string(), userId: z.string(), expiresAt: at })),
+  sessionEnded: defineEvent('identity.session.ended', 1, z.strictObject({ sessionId: z.string(), userId: z.string(), reason: z.enum(['logout']) })),
+  signingKeyCreated: defineEvent('identity.signing_key.created', 1, z.strictObject({ kid: z.string(), alg: z.literal('EdDSA') })),
+  patCreated: defineEvent('identity.pat.created', 1, z.strictObject({
+    tokenId: z.string(), userId: z.string(), name: z.string(), prefix: z.string(), scopes: z.array(ScopeSchema),
+    expiresAt: at.nullable(), rotatedFrom: z.string().nullable(),
+  })),
+  patRevoked: defineEvent('identity.pat.revoked', 1, z.strictObject({
+    tokenId: z.string(), userId: z.string(), reason: z.enum(['owner', 'admin', 'rotated', 'leaked', 'user_deleted']),
+  })),
+  repoCreated: defineEvent('identity.repo.created', 1, z.strictObject({
+    repoId: z.string(), ownerId: z.string(), owner: z.string(), name: z.string(), visibility: VisibilitySchema, description: z.string().nullable(),
+  })),
+  repoUpdated: defineEvent('identity.repo.updated', 1, z.strictObject({
+    repoId: z.string(), visibility: VisibilitySchema.optional(), description: z.string().nullable().optional(),
+  })),
+  repoDeleted: defineEvent('identity.repo.deleted', 1, z.strictObject({ repoId: z.string(), fullName: z.string() })),
+  memberSet: defineEvent('identity.repo.member_set', 1, z.strictObject({ repoId: z.string(), userId: z.string(), username: z.string(), role: RepoRoleSchema })),
+  memberRemoved: defineEvent('identity.repo.member_removed', 1, z.strictObject({ repoId: z.string(), userId: z.string() })),
 } as const;

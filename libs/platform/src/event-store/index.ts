@@ -2,3 +2,4 @@ export * from './event-store';
 export * from './event-store.types';
 export * from './event-store.ddl';
 export * from './outbox-relay';
+export * from './consumed-events';

@@ -3,3 +3,4 @@ export * from './nats-connection';
 export * from './request-context';
 export * from './rpc-client';
 export * from './rpc-handler';
+export * from './durable-consumer';

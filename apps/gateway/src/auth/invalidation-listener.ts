@@ -1,0 +1,66 @@
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { GatewaySignals } from '#contracts';
+import { LOGGER, NATS_CONNECTION } from '#platform';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
+import { AuthCache } from './auth-cache';
+
+/**
+ * Keeps this gateway's auth cache honest: applies identity's invalidation broadcasts and acks them
+ * (identity waits for every live gateway before a revoke returns), announces this gateway with
+ * heartbeats so identity knows whom to wait for, and flushes everything after a NATS reconnect
+ * (messages may have been missed while away).
+ */
+@Injectable()
+export class InvalidationListener implements OnModuleInit, OnApplicationShutdown {
+  readonly gatewayId: string;
+  private subscription: Subscription | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly cache: AuthCache,
+  ) {
+    this.gatewayId = config.GANTRY_GATEWAY_ID ?? `gw-${randomUUID()}`;
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.subscription = this.nc.subscribe(GatewaySignals.invalidate.subject, {
+      callback: (_, message) => {
+        const parsed = GatewaySignals.invalidate.schema.safeParse(message.json());
+        // Anything unreadable flushes everything: dropping too much is safe, too little is not.
+        this.cache.invalidate(parsed.success ? parsed.data : { credentialIds: [], userIds: [], all: true });
+        if (message.reply) message.respond(JSON.stringify({ gatewayId: this.gatewayId }));
+      },
+    });
+    await this.nc.flush(); // subscribed before announcing ourselves
+    this.announce();
+    this.heartbeat = setInterval(() => this.announce(), this.config.GANTRY_PRESENCE_INTERVAL_MS);
+    this.heartbeat.unref();
+    void this.watchReconnects();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.subscription?.unsubscribe();
+  }
+
+  private announce(): void {
+    if (this.nc.isClosed()) return;
+    this.nc.publish(GatewaySignals.presence.subject, JSON.stringify({ gatewayId: this.gatewayId, intervalMs: this.config.GANTRY_PRESENCE_INTERVAL_MS }));
+  }
+
+  private async watchReconnects(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type === 'reconnect') {
+        this.cache.clear();
+        this.announce();
+        this.logger.info('NATS connection re-established: auth cache flushed');
+      }
+    }
+  }
+}

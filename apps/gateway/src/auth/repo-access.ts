@@ -1,0 +1,33 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { GantryError, IdentityRequests, type Principal, type Repo, type RepoRole } from '#contracts';
+import { RpcClient } from '#platform';
+
+const RANK: Record<RepoRole, number> = { read: 1, write: 2, admin: 3 };
+
+export interface RepoGrant {
+  repo: Repo;
+  role: RepoRole | null;
+}
+
+/**
+ * The caller's standing in `owner/repo`. A private repository the caller cannot read is a 404 (its
+ * existence is not revealed); a readable one they lack the role for is a 403.
+ */
+@Injectable()
+export class RepoAccess {
+  constructor(@Inject(RpcClient) private readonly rpc: RpcClient) {}
+
+  async require(principal: Principal, owner: string, name: string, required: RepoRole): Promise<RepoGrant> {
+    const caller = { userId: principal.userId, instanceAdmin: principal.role === 'admin' && principal.repoId === null, boundRepoId: principal.repoId };
+    const grant = await this.rpc.request(IdentityRequests.repos.access, { owner, name, caller });
+    const hidden = new GantryError('not_found', `no repository ${owner}/${name}`);
+    if (principal.repoId !== null && principal.repoId !== grant.repo.id) {
+      if (grant.repo.visibility === 'private') throw hidden;
+      throw new GantryError('wrong_repository', 'this credential is bound to another repository');
+    }
+    const role = grant.role ?? (grant.repo.visibility === 'public' ? 'read' : null);
+    if (role === null) throw hidden;
+    if (RANK[role] < RANK[required]) throw new GantryError('forbidden', `needs ${required} access to ${owner}/${name}`);
+    return { repo: grant.repo, role };
+  }
+}

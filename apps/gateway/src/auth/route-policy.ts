@@ -1,0 +1,62 @@
+import type { PrincipalKind, RepoRole, Scope } from '#contracts';
+
+/** Who may call a route. Everything not listed here is refused: add a route, add its policy. */
+export interface RoutePolicy {
+  public?: true;
+  /** Credential kinds accepted; default: a user's own (session, personal access token). */
+  kinds?: readonly PrincipalKind[];
+  /** Only a login session (not a token): 403 session_required otherwise. */
+  sessionOnly?: true;
+  scope?: Scope;
+  /** The caller's least role in the `:owner/:repo` of the route. */
+  repoRole?: RepoRole;
+}
+
+const PUBLIC: RoutePolicy = { public: true };
+const ANY_CREDENTIAL: RoutePolicy = { kinds: ['session', 'pat', 'runner', 'ci_job', 'api_key'] };
+export const USER_KINDS: readonly PrincipalKind[] = ['session', 'pat'];
+
+/**
+ * The route → credential, scope and repository-role matrix, enforced in one place (AuthGuard) and
+ * documented in the README. Keys are `METHOD path-template` as Fastify registers them.
+ */
+export const ROUTE_POLICIES: Record<string, RoutePolicy> = {
+  'GET /healthz': PUBLIC,
+  'GET /readyz': PUBLIC,
+  'GET /metrics': PUBLIC,
+  'GET /.well-known/jwks.json': PUBLIC,
+  'POST /api/v1/auth/login': PUBLIC,
+  'POST /api/v1/auth/logout': { sessionOnly: true },
+  'GET /api/v1/user': ANY_CREDENTIAL,
+  'PUT /api/v1/user/password': { sessionOnly: true },
+
+  'POST /api/v1/user/tokens': { sessionOnly: true, scope: 'tokens:manage' },
+  'GET /api/v1/user/tokens': { scope: 'tokens:manage' },
+  'GET /api/v1/user/tokens/:id': { scope: 'tokens:manage' },
+  'DELETE /api/v1/user/tokens/:id': { scope: 'tokens:manage' },
+  'POST /api/v1/user/tokens/:id/rotate': { sessionOnly: true, scope: 'tokens:manage' },
+  'GET /api/v1/admin/tokens': { scope: 'users:admin' },
+  'DELETE /api/v1/admin/tokens/:id': { scope: 'users:admin' },
+
+  'GET /api/v1/users': { scope: 'users:admin' },
+  'POST /api/v1/users': { scope: 'users:admin' },
+  'GET /api/v1/users/:id': { scope: 'users:admin' },
+  'PATCH /api/v1/users/:id': { scope: 'users:admin' },
+  'DELETE /api/v1/users/:id': { scope: 'users:admin' },
+  'POST /api/v1/users/:id/deactivate': { scope: 'users:admin' },
+  'POST /api/v1/users/:id/activate': { scope: 'users:admin' },
+  'PUT /api/v1/users/:id/password': { scope: 'users:admin' },
+
+  'GET /api/v1/repos': { scope: 'repo:read' },
+  'POST /api/v1/repos': { scope: 'repo:write' },
+  'GET /api/v1/repos/:owner/:repo': { scope: 'repo:read', repoRole: 'read' },
+  'PATCH /api/v1/repos/:owner/:repo': { scope: 'repo:write', repoRole: 'admin' },
+  'DELETE /api/v1/repos/:owner/:repo': { scope: 'repo:write', repoRole: 'admin' },
+  'GET /api/v1/repos/:owner/:repo/members': { scope: 'repo:read', repoRole: 'read' },
+  'PUT /api/v1/repos/:owner/:repo/members/:username': { scope: 'repo:write', repoRole: 'admin' },
+  'DELETE /api/v1/repos/:owner/:repo/members/:username': { scope: 'repo:write', repoRole: 'admin' },
+};
+
+export function policyFor(method: string, url: string | undefined): RoutePolicy | undefined {
+  return url === undefined ? undefined : ROUTE_POLICIES[`${method} ${url}`];
+}

@@ -1,0 +1,25 @@
+import { Controller, Delete, Get, Query } from '@nestjs/common';
+import { z } from 'zod';
+import { IdentityRequests } from '#contracts';
+import { RpcClient, type RequestContext } from '#platform';
+import { Context } from '../auth/principal';
+import { IdParam } from '../http/params';
+import { ZodPipe } from '../http/zod-body.pipe';
+
+const AdminTokensQuery = z.strictObject({ userId: z.uuid().optional() });
+
+/** Instance admins: every user's personal access tokens. */
+@Controller('/api/v1/admin/tokens')
+export class AdminTokensController {
+  constructor(private readonly rpc: RpcClient) {}
+
+  @Get()
+  list(@Query(new ZodPipe(AdminTokensQuery)) query: z.infer<typeof AdminTokensQuery>) {
+    return this.rpc.request(IdentityRequests.pats.list, { userId: query.userId ?? null });
+  }
+
+  @Delete(':id')
+  revoke(@IdParam() tokenId: string, @Context() context: RequestContext) {
+    return this.rpc.request(IdentityRequests.pats.revoke, { userId: null, tokenId }, context);
+  }
+}

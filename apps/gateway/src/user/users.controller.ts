@@ -1,0 +1,58 @@
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, Query } from '@nestjs/common';
+import { CreateUserBodySchema, IdentityRequests, PageQuerySchema, SetPasswordBodySchema, UpdateUserBodySchema, type CreateUserBody, type PageQuery, type UpdateUserBody } from '#contracts';
+import { RpcClient, type RequestContext } from '#platform';
+import { Context } from '../auth/principal';
+import { IdParam } from '../http/params';
+import { ZodPipe } from '../http/zod-body.pipe';
+
+const Users = IdentityRequests.users;
+
+/** User administration (scope users:admin). */
+@Controller('/api/v1/users')
+export class UsersController {
+  constructor(private readonly rpc: RpcClient) {}
+
+  @Get()
+  list(@Query(new ZodPipe(PageQuerySchema)) page: PageQuery) {
+    return this.rpc.request(Users.list, page);
+  }
+
+  @Post()
+  create(@Body(new ZodPipe(CreateUserBodySchema)) body: CreateUserBody, @Context() context: RequestContext) {
+    return this.rpc.request(Users.create, body, context);
+  }
+
+  @Get(':id')
+  get(@IdParam() userId: string) {
+    return this.rpc.request(Users.get, { userId });
+  }
+
+  @Patch(':id')
+  update(@IdParam() userId: string, @Body(new ZodPipe(UpdateUserBodySchema)) changes: UpdateUserBody, @Context() context: RequestContext) {
+    return this.rpc.request(Users.update, { userId, changes }, context);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async delete(@IdParam() userId: string, @Context() context: RequestContext): Promise<void> {
+    await this.rpc.request(Users.delete, { userId }, context);
+  }
+
+  @Post(':id/deactivate')
+  @HttpCode(200)
+  deactivate(@IdParam() userId: string, @Context() context: RequestContext) {
+    return this.rpc.request(Users.update, { userId, changes: { active: false } }, context);
+  }
+
+  @Post(':id/activate')
+  @HttpCode(200)
+  activate(@IdParam() userId: string, @Context() context: RequestContext) {
+    return this.rpc.request(Users.update, { userId, changes: { active: true } }, context);
+  }
+
+  @Put(':id/password')
+  @HttpCode(204)
+  async setPassword(@IdParam() userId: string, @Body(new ZodPipe(SetPasswordBodySchema)) body: { password: string }, @Context() context: RequestContext): Promise<void> {
+    await this.rpc.request(Users.setPassword, { userId, password: body.password }, context);
+  }
+}

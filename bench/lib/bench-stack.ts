@@ -1,0 +1,69 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../../libs/platform/src/infra/free-port';
+import { startInfra } from '../../libs/platform/src/infra/stack';
+import { serviceEnv, startService, waitForHttp, type ServiceProcess } from '../../libs/platform/src/launcher';
+
+export interface BenchStack {
+  gatewayUrls: string[];
+  admin: { username: string; password: string };
+  natsUrl: string;
+  stop(): Promise<void>;
+}
+
+/** The real stack (built services as processes) on throwaway infrastructure. */
+export async function startBenchStack(gateways = 1): Promise<BenchStack> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gantry-bench-'));
+  const infra = await startInfra({ dataDir, durable: false });
+  const databaseUrl = await infra.postgres.createDatabase('gantry');
+  await infra.s3.createBucket('gantry');
+  const admin = { username: 'admin', password: randomBytes(16).toString('base64url') };
+  const env = serviceEnv(
+    { natsUrl: infra.nats.url, databaseUrl, s3: { endpoint: infra.s3.endpoint, accessKey: infra.s3.accessKey, secretKey: infra.s3.secretKey, bucket: 'gantry' }, admin },
+    { GANTRY_HOST: '127.0.0.1', GANTRY_LOG_LEVEL: 'warn' },
+  );
+  const logDir = join(dataDir, 'logs');
+  const root = process.cwd();
+  const processes: ServiceProcess[] = (['identity', 'assets', 'ci-runner'] as const).map((service) => startService({ service, env, logDir, root }));
+  const gatewayUrls: string[] = [];
+  for (let i = 0; i < gateways; i++) {
+    const port = await freePort();
+    gatewayUrls.push(`http://127.0.0.1:${port}`);
+    processes.push(startService({ service: 'gateway', instance: String(i), env: { ...env, GANTRY_PORT: String(port) }, logDir, root }));
+  }
+  await Promise.all(gatewayUrls.map((url) => waitForHttp(`${url}/readyz`, 60000)));
+  return {
+    gatewayUrls, admin, natsUrl: infra.nats.url,
+    stop: async () => {
+      await Promise.all(processes.map((p) => p.stop()));
+      await infra.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Bare Fastify in its own process, as the gateway is. */
+export async function startBaseline(): Promise<{ url: string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [join(process.cwd(), 'dist', 'bench', 'baseline-server.js'), '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
+    child.once('exit', () => reject(new Error('baseline server exited')));
+  });
+  await waitForHttp(`${url}/hello`, 10000);
+  return {
+    url,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}
+
+export async function loginToken(url: string, admin: { username: string; password: string }): Promise<string> {
+  const response = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(admin) });
+  if (response.status !== 200) throw new Error(`login failed: ${response.status}`);
+  return ((await response.json()) as { token: string }).token;
+}
