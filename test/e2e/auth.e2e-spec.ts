@@ -58,7 +58,7 @@ describe('first slice: login → /api/v1/user through the real gateway', () => {
     expect(extra.body.error).toMatchObject({ code: 'invalid_request', field: 'admin' });
     const notJson = await fetch(`${stack.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{nope' });
     expect(notJson.status).toBe(400);
-    expect((await notJson.json()).error.code).toBe('invalid_request');
+    expect(((await notJson.json()) as { error: { code: string } }).error.code).toBe('invalid_request');
   });
 
   describe('refused before any lookup', () => {
@@ -68,7 +68,7 @@ describe('first slice: login → /api/v1/user through the real gateway', () => {
     beforeAll(async () => {
       nc = await connect({ servers: stack.infra.nats.url });
       // Every service request subject: identity.*, assets.*, ci.* (not _INBOX or $JS traffic).
-      for (const subject of ['identity.>', 'assets.>', 'ci.>']) nc.subscribe(subject, { callback: (_, msg) => seen.push(msg.subject) });
+      for (const subject of ['identity.>', 'assets.>', 'ci.>']) nc.subscribe(subject, { callback: (_, msg) => void seen.push(msg.subject) });
       await nc.flush();
     });
     afterAll(async () => nc?.close());

@@ -80,5 +80,9 @@ describe('operability: health, readiness, metrics, request ids, events, shutdown
     const ready = await call(`${stack.url}/readyz`);
     expect(ready.status).toBe(503);
     expect(ready.body.checks.identity).toBe('down');
+
+    await stack.restart('identity');
+    await waitFor(async () => (await call(`${stack.url}/readyz`)).status === 200, { timeoutMs: 30000, message: 'not ready again after identity restarted' });
+    expect((await call(`${stack.url}/api/v1/auth/login`, { method: 'POST', body: { username: 'admin', password: stack.admin.password } })).status).toBe(200);
   });
 });

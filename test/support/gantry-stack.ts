@@ -16,6 +16,8 @@ export interface GantryStack {
   logDir: string;
   /** Every line every service logged so far (for secret scans). */
   logs(): string;
+  /** Starts a stopped backend service again (same environment). */
+  restart(service: 'identity' | 'assets' | 'ci-runner'): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -52,7 +54,12 @@ export async function startGantry(options: { gateways?: number; env?: NodeJS.Pro
     await stop();
     throw new Error(`${(error as Error).message}\n--- service logs ---\n${logs.slice(-4000)}`);
   }
-  return { url: urls[0], urls, infra, admin, processes, logDir, logs: () => readLogs(logDir), stop };
+  const restart = async (service: 'identity' | 'assets' | 'ci-runner') => {
+    const index = processes.findIndex((p) => p.name === service);
+    await processes[index].stop();
+    processes[index] = startService({ service, env, logDir, root });
+  };
+  return { url: urls[0], urls, infra, admin, processes, logDir, logs: () => readLogs(logDir), stop, restart };
 }
 
 function readLogs(dir: string): string {

@@ -25,6 +25,5 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     done();
   });
   app.get(HttpMetrics).install(fastify);
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   return app;
 }

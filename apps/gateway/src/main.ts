@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createLogger } from '#platform';
+import { createLogger, exitOnSignals } from '#platform';
 import { loadGatewayConfig } from './config';
 import { createGateway } from './gateway';
 
@@ -8,6 +8,7 @@ async function main(): Promise<void> {
   const logger = createLogger('gateway', config.GANTRY_LOG_LEVEL);
   const app = await createGateway(config, logger);
   await app.listen(config.GANTRY_PORT, config.GANTRY_HOST);
+  exitOnSignals(app, logger);
   logger.info({ url: await app.getUrl(), publicUrl: config.GANTRY_PUBLIC_URL }, 'gateway listening');
 }
 

@@ -14,7 +14,8 @@ interface EventRow {
   meta: EventMeta & { subject: StoredEvent['subject']; occurredAt: string };
 }
 
-const MAX_CONFLICT_RETRIES = 5;
+/** Under heavy contention on one stream each round has one winner: retry with jittered backoff. */
+const MAX_CONFLICT_RETRIES = 50;
 
 /**
  * Append-only event store in a service's own schema, with inline projections: `append` writes the
@@ -41,6 +42,7 @@ export class EventStore {
         return await this.db.transaction(command);
       } catch (error) {
         if (!(error instanceof VersionConflictError) || attempt >= MAX_CONFLICT_RETRIES) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 * attempt)));
       }
     }
   }

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import type { Logger } from 'pino';
 import { PinoNestLogger } from '../logging/logger';
+import { exitOnSignals } from './shutdown';
 
 /**
  * Starts a backend service as a Nest microservice on the NATS transport. Every handler joins the
@@ -14,8 +15,8 @@ export async function startService(module: Type | DynamicModule, service: string
     options: { servers: natsUrl, queue: service, name: `${service}-rpc-${process.pid}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 },
     logger: new PinoNestLogger(logger),
   });
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.listen();
+  exitOnSignals(app, logger);
   logger.info({ service }, 'service started');
   return app;
 }

@@ -1,0 +1,3 @@
+export * from './stream-reader';
+export * from './test-infra';
+export * from './wait-for';
