@@ -3,3 +3,4 @@ export * from './event-store.types';
 export * from './event-store.ddl';
 export * from './outbox-relay';
 export * from './consumed-events';
+export * from './replay-command';

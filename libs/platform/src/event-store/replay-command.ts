@@ -1,0 +1,19 @@
+import { Database } from '../db/database';
+import { runMigrations, type MigrationClass } from '../db/migrations';
+import { EventStore } from './event-store';
+import type { Projection } from './event-store.types';
+
+/**
+ * Rebuilds a service's projections from its events alone, in one transaction (readers see the old
+ * read model until it commits). Safe while the service runs: appends wait for the replay's locks.
+ */
+export async function replayProjections(options: { url: string; schema: string; migrations: MigrationClass[]; projections: Projection[] }): Promise<number> {
+  await runMigrations(options.url, options.schema, options.migrations);
+  const db = new Database({ url: options.url, schema: options.schema, poolSize: 1, applicationName: `${options.schema}-replay` });
+  try {
+    const store = new EventStore(db, options.projections);
+    return await store.replay();
+  } finally {
+    await db.close();
+  }
+}
