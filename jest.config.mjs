@@ -23,7 +23,7 @@ export default {
       testMatch: ['<rootDir>/{apps,libs,scripts}/**/*.int-spec.ts'],
       globalSetup: '<rootDir>/test/global-setup.ts',
       globalTeardown: '<rootDir>/test/global-teardown.ts',
-      testTimeout: 60000,
+      setupFilesAfterEnv: ['<rootDir>/test/timeouts.ts'],
     },
     {
       ...shared,
@@ -31,7 +31,7 @@ export default {
       testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/global-setup.ts',
       globalTeardown: '<rootDir>/test/global-teardown.ts',
-      testTimeout: 90000,
+      setupFilesAfterEnv: ['<rootDir>/test/timeouts.ts'],
     },
   ],
 };

@@ -49,6 +49,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log('stopping …');
+    // Gateways first: they flush usage records to identity on the way out.
+    await Promise.all(processes.filter((p) => p.name.startsWith('gateway')).map((p) => p.stop()));
     await Promise.all(processes.map((p) => p.stop()));
     await infra.stop();
     process.exit(code);

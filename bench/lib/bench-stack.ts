@@ -38,6 +38,7 @@ export async function startBenchStack(gateways = 1): Promise<BenchStack> {
   return {
     gatewayUrls, admin, natsUrl: infra.nats.url,
     stop: async () => {
+      await Promise.all(processes.filter((p) => p.name.startsWith('gateway')).map((p) => p.stop()));
       await Promise.all(processes.map((p) => p.stop()));
       await infra.stop();
       rmSync(dataDir, { recursive: true, force: true });

@@ -41,7 +41,9 @@ export async function startGantry(options: { gateways?: number; env?: NodeJS.Pro
     urls.push(`http://127.0.0.1:${port}`);
     processes.push(startService({ service: 'gateway', instance: String.fromCharCode(97 + i), env: { ...env, GANTRY_PORT: String(port) }, logDir, root }));
   }
+  // Gateways first: they flush usage records to identity on the way out.
   const stop = async () => {
+    await Promise.all(processes.filter((p) => p.name.startsWith('gateway')).map((p) => p.stop()));
     await Promise.all(processes.map((p) => p.stop()));
     await infra.stop();
   };
