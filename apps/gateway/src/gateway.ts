@@ -6,8 +6,9 @@ import { GatewayModule } from './app.module';
 import type { GatewayConfig } from './config';
 import { HttpMetrics } from './http/metrics';
 import { requestIdFor } from './http/request-id';
+import { policyGaps } from './auth/route-policy';
 
-/** Builds the gateway application (not yet listening): Fastify, request ids, metrics. */
+/** Builds and initialises the gateway application (not yet listening): Fastify, request ids, metrics. */
 export async function createGateway(config: GatewayConfig, logger: Logger): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     genReqId: requestIdFor,
@@ -25,5 +26,13 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     done();
   });
   app.get(HttpMetrics).install(fastify);
+  const routes: string[] = [];
+  fastify.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push(`${method} ${route.url}`);
+  });
+  await app.init();
+  // Refuse to start with a route nobody wrote an access policy for.
+  const gaps = policyGaps(routes);
+  if (gaps.unguarded.length || gaps.stale.length) throw new Error(`route policies out of step: ${JSON.stringify(gaps)}`);
   return app;
 }

@@ -58,5 +58,15 @@ export const ROUTE_POLICIES: Record<string, RoutePolicy> = {
 };
 
 export function policyFor(method: string, url: string | undefined): RoutePolicy | undefined {
-  return url === undefined ? undefined : ROUTE_POLICIES[`${method} ${url}`];
+  if (url === undefined) return undefined;
+  return ROUTE_POLICIES[`${method === 'HEAD' ? 'GET' : method} ${url}`];
+}
+
+/** Routes registered without a policy, and policies naming no route: both are mistakes. */
+export function policyGaps(registered: string[]): { unguarded: string[]; stale: string[] } {
+  const routes = new Set(registered);
+  return {
+    unguarded: registered.filter((route) => !(route in ROUTE_POLICIES)),
+    stale: Object.keys(ROUTE_POLICIES).filter((route) => !routes.has(route)),
+  };
 }

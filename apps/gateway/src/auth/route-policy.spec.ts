@@ -1,0 +1,23 @@
+import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { policyFor, ROUTE_POLICIES } from './route-policy';
+
+describe('route policy table', () => {
+  it('every policy is documented in the README matrix', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const missing = Object.keys(ROUTE_POLICIES).filter((route) => !readme.includes(`\`${route}\``));
+    expect(missing).toEqual([]);
+  });
+
+  it('HEAD follows GET; unknown routes have no policy (refused)', () => {
+    expect(policyFor('HEAD', '/healthz')).toEqual(policyFor('GET', '/healthz'));
+    expect(policyFor('GET', '/api/v1/nope')).toBeUndefined();
+    expect(policyFor('GET', undefined)).toBeUndefined();
+  });
+
+  it('repository routes name a repository role, and only those', () => {
+    for (const [route, policy] of Object.entries(ROUTE_POLICIES)) {
+      expect([route, Boolean(policy.repoRole)]).toEqual([route, route.includes('/:owner/:repo')]);
+    }
+  });
+});
