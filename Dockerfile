@@ -11,7 +11,8 @@ COPY scripts ./scripts
 COPY bench ./bench
 RUN npm run build
 
-# Runtime stage: production dependencies and the compiled output only.
+# Runtime stage: production dependencies and the compiled output only. package.json and dist/ sit
+# together in /app because package.json `imports` maps #contracts/#platform to ./dist/libs/...
 FROM node:24-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
