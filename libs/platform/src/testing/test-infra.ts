@@ -2,19 +2,22 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { Client } from 'minio';
 import { startNats, type NatsHandle } from '../infra/nats';
+import { createDatabaseOn, dropDatabaseOn } from '../infra/postgres';
+import { createBucketOn } from '../infra/s3';
 
 export interface TestInfra {
-  /** This test file's scratch directory (logs, nats data). */
+  /** This test file's scratch directory (nats data, logs); removed by stop(). */
   dir: string;
   databaseUrl: string;
   s3: { endpoint: string; accessKey: string; secretKey: string; bucket: string };
+  /** A nats-server with JetStream for this file alone: stop and restart it at will. */
   nats: NatsHandle;
+  /** Drops the database, stops nats-server, removes the scratch directory. */
   stop(): Promise<void>;
 }
 
+/** Set by test/global-setup.ts, which starts one PostgreSQL and one S3 server per jest run. */
 function shared(name: string): string {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set: run integration and e2e tests through jest (its global setup starts the servers)`);
@@ -22,37 +25,30 @@ function shared(name: string): string {
 }
 
 /**
- * Isolation per test file: a fresh database on the run's PostgreSQL, a fresh bucket on its S3
- * server, and a private nats-server with JetStream.
+ * Isolation per test file, for beforeAll: a fresh database on the run's PostgreSQL, a fresh
+ * bucket on its S3 server, and a private nats-server with JetStream on free ports.
  */
 export async function testInfra(): Promise<TestInfra> {
   const id = randomBytes(6).toString('hex');
   const dir = mkdtempSync(join(tmpdir(), `gantry-file-${id}-`));
-  const adminUrl = shared('GANTRY_TEST_PG_URL');
+  const serverUrl = shared('GANTRY_TEST_PG_URL');
   const database = `t_${id}`;
-  await withClient(adminUrl, (client) => client.query(`CREATE DATABASE ${database}`));
   const s3 = { endpoint: shared('GANTRY_TEST_S3_ENDPOINT'), accessKey: shared('GANTRY_TEST_S3_ACCESS_KEY'), secretKey: shared('GANTRY_TEST_S3_SECRET_KEY'), bucket: `t-${id}` };
-  const url = new URL(s3.endpoint);
-  await new Client({ endPoint: url.hostname, port: Number(url.port), useSSL: false, accessKey: s3.accessKey, secretKey: s3.secretKey, pathStyle: true }).makeBucket(s3.bucket);
-  const nats = await startNats({ dataDir: join(dir, 'nats') });
-  const databaseUrl = new URL(adminUrl);
-  databaseUrl.pathname = `/${database}`;
-  return {
-    dir, databaseUrl: databaseUrl.toString(), s3, nats,
-    stop: async () => {
-      await nats.stop();
-      await withClient(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)).catch(() => undefined);
-      rmSync(dir, { recursive: true, force: true });
-    },
+  const [db, bucket, nats] = await Promise.allSettled([
+    createDatabaseOn(serverUrl, database),
+    createBucketOn(s3, s3.bucket),
+    startNats({ dataDir: join(dir, 'nats'), binary: process.env.GANTRY_TEST_NATS_BIN || undefined }),
+  ]);
+  const stop = async () => {
+    await Promise.allSettled([
+      nats.status === 'fulfilled' ? nats.value.stop() : undefined,
+      db.status === 'fulfilled' ? dropDatabaseOn(serverUrl, database) : undefined,
+    ]);
+    rmSync(dir, { recursive: true, force: true });
   };
-}
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
+  if (db.status === 'rejected' || bucket.status === 'rejected' || nats.status === 'rejected') {
+    await stop();
+    throw [db, bucket, nats].flatMap((s) => (s.status === 'rejected' ? [s.reason] : []))[0];
   }
+  return { dir, databaseUrl: db.value, s3, nats: nats.value, stop };
 }
