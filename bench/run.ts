@@ -1,13 +1,14 @@
 import { createPat, loginToken, startBaseline, startBenchStack } from './lib/bench-stack';
-import { measure, report } from './lib/measure';
+import { measure, measureInterleaved, report } from './lib/measure';
 import { measureRevocation, percentile } from './lib/revocation';
 
 /**
  * `npm run bench`: performance goals as ratios measured side by side in one run, on this machine.
- * BENCH_DURATION_SEC, BENCH_CONNECTIONS and BENCH_REVOCATION_TRIALS tune it.
+ * BENCH_DURATION_SEC, BENCH_ROUNDS, BENCH_CONNECTIONS and BENCH_REVOCATION_TRIALS tune it.
  */
 async function main(): Promise<void> {
-  const durationSec = Number(process.env.BENCH_DURATION_SEC ?? 8);
+  const durationSec = Number(process.env.BENCH_DURATION_SEC ?? 4);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
   const trials = Number(process.env.BENCH_REVOCATION_TRIALS ?? 50);
   const baseline = await startBaseline();
@@ -20,14 +21,15 @@ async function main(): Promise<void> {
     const auth = (token: string) => ({ authorization: `Bearer ${token}` });
     const load = { durationSec, connections };
     await measure('warm-up', { ...load, durationSec: 2, url: `${a}/api/v1/user`, headers: auth(pat.token) });
-    const rows = [
-      await measure('bare Fastify GET /hello (baseline)', { ...load, url: `${baseline.url}/hello` }),
-      await measure('gateway GET /api/v1/user, PAT, cache hit', { ...load, url: `${a}/api/v1/user`, headers: auth(pat.token) }),
-      await measure('gateway GET /api/v1/user, session JWT, cache hit', { ...load, url: `${a}/api/v1/user`, headers: auth(session) }),
-      await measure('gateway GET /api/v1/user, PAT, cache miss (identity each time)', { ...load, url: `${uncached}/api/v1/user`, headers: auth(pat.token) }),
-    ];
-    report(`authenticated requests vs bare Fastify (${connections} connections, ${durationSec} s each)`, rows);
-    console.log(`cache miss / cache hit: ${(rows[3].requestsPerSec / rows[1].requestsPerSec).toFixed(2)}×`);
+    const rows = await measureInterleaved([
+      { name: 'bare Fastify GET /hello (baseline)', options: { ...load, url: `${baseline.url}/hello` } },
+      { name: 'gateway GET /healthz (public, no auth)', options: { ...load, url: `${a}/healthz` } },
+      { name: 'gateway GET /api/v1/user, PAT, cache hit', options: { ...load, url: `${a}/api/v1/user`, headers: auth(pat.token) } },
+      { name: 'gateway GET /api/v1/user, session JWT, cache hit', options: { ...load, url: `${a}/api/v1/user`, headers: auth(session) } },
+      { name: 'gateway GET /api/v1/user, PAT, cache miss (identity each time)', options: { ...load, url: `${uncached}/api/v1/user`, headers: auth(pat.token) } },
+    ], rounds);
+    report(`authenticated requests vs bare Fastify (${connections} connections, median of ${rounds} interleaved ${durationSec} s rounds)`, rows);
+    console.log(`cache miss / cache hit: ${(rows[4].requestsPerSec / rows[2].requestsPerSec).toFixed(2)}×`);
 
     const revocation = await measureRevocation([a, b], session, trials);
     console.log(`\n## revocation through gateway A while gateway B is hammered (${trials} trials, ${revocation.requests} requests)`);

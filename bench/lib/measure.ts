@@ -45,3 +45,18 @@ export function report(title: string, rows: Measurement[]): void {
     console.log(`| ${row.name} | ${row.requestsPerSec.toFixed(0)} | ${row.p50Ms} | ${row.p99Ms} | ${row.non2xx} | ${row.errors} | ${ratio}× |`);
   }
 }
+
+/**
+ * Runs every scenario `rounds` times, interleaved (A B C, A B C, …), and keeps each one's median
+ * round: background noise on a shared 2-core machine then hits all scenarios alike.
+ */
+export async function measureInterleaved(scenarios: { name: string; options: LoadOptions }[], rounds: number): Promise<Measurement[]> {
+  const results = new Map<string, Measurement[]>(scenarios.map((s) => [s.name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const scenario of scenarios) results.get(scenario.name)!.push(await measure(scenario.name, scenario.options));
+  }
+  return scenarios.map((s) => {
+    const sorted = results.get(s.name)!.sort((a, b) => a.requestsPerSec - b.requestsPerSec);
+    return sorted[Math.floor(sorted.length / 2)];
+  });
+}

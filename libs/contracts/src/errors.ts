@@ -66,7 +66,12 @@ export class GantryError extends Error {
     readonly field?: string,
     options?: { cause?: unknown },
   ) {
+    // An expected outcome (401, 404, …), not a bug: skip the stack trace, which costs more than
+    // the rest of a refused request (and refused requests are what brute force sends).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message, options);
+    Error.stackTraceLimit = limit;
   }
 
   toWire(): WireError {

@@ -12,8 +12,8 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /**
  * Turns a request's credential into a principal. Malformed credentials and bad checksums are
  * refused before any lookup. The cache key is the SHA-256 of the exact credential string, so a hit
- * skips the JWT signature check (the same string verified before) and a raw token never leaves
- * the gateway. Identity unreachable and nothing cached → 503, never a pass.
+ * skips the format and signature checks (the same string passed them before) and a raw token never
+ * leaves the gateway. Identity unreachable and nothing cached → 503, never a pass.
  */
 @Injectable()
 export class Authenticator {
@@ -27,10 +27,9 @@ export class Authenticator {
   async authenticate(headers: IncomingHttpHeaders, ip: string): Promise<Principal> {
     const credential = extractCredential(headers);
     if (!credential) throw new GantryError('unauthenticated', 'authentication required: send Authorization: Bearer <token>');
-    const isJwt = JWT_SHAPE.test(credential);
-    if (!isJwt && !parseToken(credential)) throw new GantryError('invalid_token', 'malformed token or bad checksum');
     const key = hashToken(credential);
-    const principal = await this.cache.get(key, async () => this.resolve(isJwt ? await this.sessionRef(credential) : { kind: 'token', hash: key }));
+    // A hit means this exact string was checked and resolved before; only a miss validates it.
+    const principal = await this.cache.get(key, () => this.resolveUncached(credential, key));
     if (principal.expiresAt !== null && principal.expiresAt * 1000 <= Date.now()) {
       throw new GantryError('token_expired', principal.kind === 'session' ? 'session expired: log in again' : 'this token has expired');
     }
@@ -38,9 +37,14 @@ export class Authenticator {
     return principal;
   }
 
-  private async sessionRef(jwt: string): Promise<CredentialRef> {
-    const claims = await this.sessions.verify(jwt);
-    return { kind: 'session', sessionId: claims.sessionId, userId: claims.userId };
+  /** Format and checksum (or JWT signature) first: a malformed credential never reaches identity. */
+  private async resolveUncached(credential: string, hash: string): Promise<Principal> {
+    if (JWT_SHAPE.test(credential)) {
+      const claims = await this.sessions.verify(credential);
+      return this.resolve({ kind: 'session', sessionId: claims.sessionId, userId: claims.userId });
+    }
+    if (!parseToken(credential)) throw new GantryError('invalid_token', 'malformed token or bad checksum');
+    return this.resolve({ kind: 'token', hash });
   }
 
   private resolve(credential: CredentialRef): Promise<Principal> {

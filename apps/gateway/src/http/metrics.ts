@@ -20,12 +20,22 @@ export class HttpMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'gantry_gateway_' });
   }
 
+  // Label-bound children, kept so the hot path skips prom-client's per-call label hashing.
+  private readonly counters = new Map<string, ReturnType<typeof this.requests.labels>>();
+  private readonly timers = new Map<string, ReturnType<typeof this.latency.labels>>();
+
   /** Observes every response, using the route template (not the raw URL) as the label. */
   install(fastify: FastifyInstance): void {
     fastify.addHook('onResponse', (request, reply, done) => {
       const route = request.routeOptions.url ?? 'unmatched';
-      this.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
-      this.latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+      const key = `${request.method} ${route}`;
+      const status = reply.statusCode;
+      let timer = this.timers.get(key);
+      if (!timer) this.timers.set(key, (timer = this.latency.labels(request.method, route)));
+      let counter = this.counters.get(`${key} ${status}`);
+      if (!counter) this.counters.set(`${key} ${status}`, (counter = this.requests.labels(request.method, route, String(status))));
+      counter.inc();
+      timer.observe(reply.elapsedTime / 1000);
       done();
     });
   }
