@@ -14,7 +14,11 @@ import { GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { HealthController } from './health/health.controller';
 import { ErrorEnvelopeFilter } from './http/error.filter';
 import { HttpMetrics } from './http/metrics';
+import { CredentialsController } from './credentials/credentials.controller';
+import { RateLimits } from './http/rate-limits.service';
 import { ReposController } from './repos/repos.controller';
+import { InstallTokensController } from './runners/install-tokens.controller';
+import { RunnerApiController, RunnersController } from './runners/runners.controller';
 import { AuthController } from './sessions/auth.controller';
 import { AdminTokensController } from './user/admin-tokens.controller';
 import { UserController } from './user/user.controller';
@@ -32,7 +36,10 @@ export class GatewayModule {
   static forRoot(config: GatewayConfig, logger: Logger): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [HealthController, AuthController, UserController, UsersController, AdminTokensController, ReposController],
+      controllers: [
+        HealthController, AuthController, UserController, UsersController, AdminTokensController, ReposController,
+        InstallTokensController, RunnersController, RunnerApiController, CredentialsController,
+      ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
@@ -41,6 +48,7 @@ export class GatewayModule {
         { provide: AuthCache, useValue: new AuthCache({ max: config.GANTRY_AUTH_CACHE_MAX, ttlMs: config.GANTRY_AUTH_CACHE_TTL_MS }) },
         NatsLifecycle,
         HttpMetrics,
+        RateLimits,
         SessionVerifier,
         UsageRecorder,
         InvalidationListener,

@@ -18,6 +18,14 @@ export const GatewayConfigSchema = CommonConfigSchema.extend({
   GANTRY_PRESENCE_INTERVAL_MS: z.coerce.number().int().min(100).max(10000).default(1000),
   /** How often batched last-use records go to identity. */
   GANTRY_USAGE_FLUSH_MS: z.coerce.number().int().min(100).default(10000),
+  /** Per credential: sustained requests a second and burst. Per gateway instance. */
+  GANTRY_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(50),
+  GANTRY_RATE_LIMIT_BURST: z.coerce.number().int().positive().default(200),
+  /** Per client IP, for login, install-token exchange, leak reports and failed authentications. */
+  GANTRY_RATE_LIMIT_ANON_PER_SECOND: z.coerce.number().positive().default(5),
+  GANTRY_RATE_LIMIT_ANON_BURST: z.coerce.number().int().positive().default(30),
+  /** Failed logins for one username from one IP before exponential backoff starts. */
+  GANTRY_LOGIN_FREE_ATTEMPTS: z.coerce.number().int().min(1).default(5),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 

@@ -2,13 +2,20 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { IdentityRequests } from '#contracts';
 import { pingController, ServiceInfraModule } from '#platform';
+import { ApiKeysProjection } from './api-keys/api-keys.projection';
+import { ApiKeysService } from './api-keys/api-keys.service';
 import { CredentialResolver } from './auth/credential-resolver';
+import { LeakedCredentialsService } from './auth/leaked-credentials.service';
 import { GatewayInvalidator } from './auth/gateway-invalidator';
 import { IDENTITY_CONFIG, type IdentityConfig } from './config';
 import { IDENTITY_MIGRATIONS } from './migrations';
 import { ReposController } from './repos/repos.controller';
 import { ReposProjection } from './repos/repos.projection';
 import { ReposService } from './repos/repos.service';
+import { InstallTokensService } from './runners/install-tokens.service';
+import { MachineCredentialsController } from './runners/runners.controller';
+import { RunnersProjection } from './runners/runners.projection';
+import { RunnersService } from './runners/runners.service';
 import { SessionsController } from './sessions/sessions.controller';
 import { SessionsProjection } from './sessions/sessions.projection';
 import { SessionsService } from './sessions/sessions.service';
@@ -27,7 +34,7 @@ import { UsersService } from './users/users.service';
 export const IDENTITY_SCHEMA = 'identity';
 
 /** Projections in the order they apply to each event. */
-export const IDENTITY_PROJECTIONS = [UsersProjection, SessionsProjection, PatsProjection, ReposProjection];
+export const IDENTITY_PROJECTIONS = [UsersProjection, SessionsProjection, PatsProjection, ReposProjection, RunnersProjection, ApiKeysProjection];
 
 @Module({})
 export class IdentityModule {
@@ -40,12 +47,13 @@ export class IdentityModule {
           migrations: IDENTITY_MIGRATIONS, projections: IDENTITY_PROJECTIONS,
         }),
       ],
-      controllers: [pingController('identity', IdentityRequests.ping), SessionsController, UsersController, PatsController, ReposController],
+      controllers: [pingController('identity', IdentityRequests.ping), SessionsController, UsersController, PatsController, ReposController, MachineCredentialsController],
       providers: [
         { provide: IDENTITY_CONFIG, useValue: config },
         PasswordHasher, GatewayInvalidator, CredentialResolver,
         UsersQueries, UsersService, SigningKeysService, SessionsService,
         PatsService, TokenUsageService, ReposService,
+        InstallTokensService, RunnersService, ApiKeysService, LeakedCredentialsService,
       ],
     };
   }

@@ -10,6 +10,8 @@ export const IdentityConfigSchema = ServiceConfigSchema.extend({
   GANTRY_PAT_MAX_DAYS: z.coerce.number().int().min(1).max(366).default(366),
   /** Whether `expiresInDays: null` (a token that never expires) is allowed. */
   GANTRY_PAT_ALLOW_NO_EXPIRY: z.stringbool().default(false),
+  /** Lifetime of a runner install token (single use). */
+  GANTRY_INSTALL_TOKEN_TTL_SECONDS: z.coerce.number().int().min(10).max(86400).default(900),
 });
 export type IdentityConfig = z.infer<typeof IdentityConfigSchema>;
 

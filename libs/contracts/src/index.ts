@@ -9,6 +9,8 @@ export * from './identity/users';
 export * from './identity/sessions';
 export * from './identity/tokens';
 export * from './identity/repos';
+export * from './identity/runners';
+export * from './identity/api-keys';
 export * from './identity/requests';
 export * from './identity/events';
 export * from './assets/requests';

@@ -1,6 +1,7 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { GantryError, type Principal } from '#contracts';
+import { GantryError, httpStatusOf, type Principal } from '#contracts';
+import { RateLimits } from '../http/rate-limits.service';
 import { Authenticator } from './authenticator';
 import { RepoAccess, type RepoGrant } from './repo-access';
 import { policyFor, USER_KINDS, type RoutePolicy } from './route-policy';
@@ -21,21 +22,40 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly authenticator: Authenticator,
     private readonly repoAccess: RepoAccess,
+    private readonly limits: RateLimits,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const policy = policyFor(request.method, request.routeOptions.url);
+    const route = request.routeOptions.url;
+    const policy = policyFor(request.method, route);
     if (!policy) throw new GantryError('forbidden', 'no access policy for this route');
-    if (policy.public) return true;
-    const principal = await this.authenticator.authenticate(request.headers, request.ip);
+    if (policy.public) {
+      if (policy.anonymousLimit) this.limits.anonymous(`${route}|${request.ip}`);
+      return true;
+    }
+    const principal = await this.authenticateLimited(request);
     request.principal = principal;
+    this.limits.credential(principal.credentialId);
+    const params = request.params as { owner: string; repo: string };
+    // A bound credential on another repository learns that first (wrong_repository or 404).
+    if (policy.repoRole && principal.repoId !== null) request.repoGrant = await this.repoAccess.lookup(principal, params.owner, params.repo);
     authorize(principal, policy);
     if (policy.repoRole) {
-      const params = request.params as { owner: string; repo: string };
-      request.repoGrant = await this.repoAccess.require(principal, params.owner, params.repo, policy.repoRole);
+      request.repoGrant ??= await this.repoAccess.lookup(principal, params.owner, params.repo);
+      this.repoAccess.requireRole(request.repoGrant, policy.repoRole);
     }
     return true;
+  }
+
+  /** Failed authentications count against the client IP: guessing tokens gets a 429. */
+  private async authenticateLimited(request: FastifyRequest): Promise<Principal> {
+    try {
+      return await this.authenticator.authenticate(request.headers, request.ip);
+    } catch (error) {
+      if (error instanceof GantryError && httpStatusOf(error.code) === 401) this.limits.anonymous(`auth-failure|${request.ip}`);
+      throw error;
+    }
   }
 }
 

@@ -17,7 +17,11 @@ export interface RepoGrant {
 export class RepoAccess {
   constructor(@Inject(RpcClient) private readonly rpc: RpcClient) {}
 
-  async require(principal: Principal, owner: string, name: string, required: RepoRole): Promise<RepoGrant> {
+  /**
+   * The repository and the caller's effective role in it. A credential bound to another repository
+   * gets 403 wrong_repository (404 when that repository is private: its existence stays hidden).
+   */
+  async lookup(principal: Principal, owner: string, name: string): Promise<RepoGrant> {
     const caller = { userId: principal.userId, instanceAdmin: principal.role === 'admin' && principal.repoId === null, boundRepoId: principal.repoId };
     const grant = await this.rpc.request(IdentityRequests.repos.access, { owner, name, caller });
     const hidden = new GantryError('not_found', `no repository ${owner}/${name}`);
@@ -27,7 +31,10 @@ export class RepoAccess {
     }
     const role = grant.role ?? (grant.repo.visibility === 'public' ? 'read' : null);
     if (role === null) throw hidden;
-    if (RANK[role] < RANK[required]) throw new GantryError('forbidden', `needs ${required} access to ${owner}/${name}`);
     return { repo: grant.repo, role };
+  }
+
+  requireRole(grant: RepoGrant, required: RepoRole): void {
+    if (RANK[grant.role!] < RANK[required]) throw new GantryError('forbidden', `needs ${required} access to ${grant.repo.fullName}`);
   }
 }

@@ -10,9 +10,13 @@ export interface RoutePolicy {
   scope?: Scope;
   /** The caller's least role in the `:owner/:repo` of the route. */
   repoRole?: RepoRole;
+  /** A public route that an anonymous caller could brute-force: rate-limited per client IP. */
+  anonymousLimit?: true;
 }
 
 const PUBLIC: RoutePolicy = { public: true };
+const PUBLIC_LIMITED: RoutePolicy = { public: true, anonymousLimit: true };
+const REPO_READERS: readonly PrincipalKind[] = ['session', 'pat', 'api_key'];
 const ANY_CREDENTIAL: RoutePolicy = { kinds: ['session', 'pat', 'runner', 'ci_job', 'api_key'] };
 export const USER_KINDS: readonly PrincipalKind[] = ['session', 'pat'];
 
@@ -25,7 +29,9 @@ export const ROUTE_POLICIES: Record<string, RoutePolicy> = {
   'GET /readyz': PUBLIC,
   'GET /metrics': PUBLIC,
   'GET /.well-known/jwks.json': PUBLIC,
-  'POST /api/v1/auth/login': PUBLIC,
+  'POST /api/v1/auth/login': PUBLIC_LIMITED,
+  'POST /api/v1/install-tokens/exchange': PUBLIC_LIMITED,
+  'POST /api/v1/credentials/revoke': PUBLIC_LIMITED,
   'POST /api/v1/auth/logout': { sessionOnly: true },
   'GET /api/v1/user': ANY_CREDENTIAL,
   'PUT /api/v1/user/password': { sessionOnly: true },
@@ -49,12 +55,25 @@ export const ROUTE_POLICIES: Record<string, RoutePolicy> = {
 
   'GET /api/v1/repos': { scope: 'repo:read' },
   'POST /api/v1/repos': { scope: 'repo:write' },
-  'GET /api/v1/repos/:owner/:repo': { scope: 'repo:read', repoRole: 'read' },
+  'GET /api/v1/repos/:owner/:repo': { kinds: REPO_READERS, scope: 'repo:read', repoRole: 'read' },
   'PATCH /api/v1/repos/:owner/:repo': { scope: 'repo:write', repoRole: 'admin' },
   'DELETE /api/v1/repos/:owner/:repo': { scope: 'repo:write', repoRole: 'admin' },
-  'GET /api/v1/repos/:owner/:repo/members': { scope: 'repo:read', repoRole: 'read' },
+  'GET /api/v1/repos/:owner/:repo/members': { kinds: REPO_READERS, scope: 'repo:read', repoRole: 'read' },
   'PUT /api/v1/repos/:owner/:repo/members/:username': { scope: 'repo:write', repoRole: 'admin' },
   'DELETE /api/v1/repos/:owner/:repo/members/:username': { scope: 'repo:write', repoRole: 'admin' },
+  'POST /api/v1/repos/:owner/:repo/keys': { scope: 'repo:write', repoRole: 'admin' },
+  'GET /api/v1/repos/:owner/:repo/keys': { scope: 'repo:write', repoRole: 'admin' },
+  'DELETE /api/v1/repos/:owner/:repo/keys/:id': { scope: 'repo:write', repoRole: 'admin' },
+
+  'POST /api/v1/install-tokens': { scope: 'runners:manage' },
+  'GET /api/v1/install-tokens': { scope: 'runners:manage' },
+  'DELETE /api/v1/install-tokens/:id': { scope: 'runners:manage' },
+  'GET /api/v1/runners': { scope: 'runners:manage' },
+  'GET /api/v1/runners/:id': { scope: 'runners:manage' },
+  'DELETE /api/v1/runners/:id': { scope: 'runners:manage' },
+  'POST /api/v1/runners/:id/rotate': { scope: 'runners:manage' },
+  'GET /api/v1/runner': { kinds: ['runner'] },
+  'POST /api/v1/runner/heartbeat': { kinds: ['runner'] },
 };
 
 export function policyFor(method: string, url: string | undefined): RoutePolicy | undefined {

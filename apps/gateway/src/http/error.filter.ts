@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { GantryError, httpStatusOf, type ErrorCode, type ErrorEnvelope } from '#contracts';
 import { LOGGER } from '#platform';
+import { RateLimitedError } from './rate-limit';
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
   400: 'invalid_request',
@@ -26,6 +27,7 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const { status, error } = this.toError(exception, request);
     const body: ErrorEnvelope = { error: { code: error.code, message: error.message, requestId: request.id, ...(error.field ? { field: error.field } : {}) } };
+    if (exception instanceof RateLimitedError) void reply.header('retry-after', String(exception.retryAfterSeconds));
     void reply.status(status).send(body);
   }
 

@@ -1,9 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { CreateRepoBodySchema, IdentityRequests, PutMemberBodySchema, UpdateRepoBodySchema, type Principal } from '#contracts';
+import { CreateApiKeyBodySchema, CreateRepoBodySchema, IdentityRequests, PutMemberBodySchema, UpdateRepoBodySchema, type Principal } from '#contracts';
 import { RpcClient, type RequestContext } from '#platform';
 import { Context, CurrentPrincipal } from '../auth/principal';
+import { IdParam } from '../http/params';
 import { ZodPipe } from '../http/zod-body.pipe';
 
 const Repos = IdentityRequests.repos;
@@ -52,6 +53,21 @@ export class ReposController {
   @Put(':owner/:repo/members/:username')
   putMember(@Req() request: FastifyRequest, @Param('username') username: string, @Body(new ZodPipe(PutMemberBodySchema)) body: { role: 'read' | 'write' | 'admin' }, @Context() context: RequestContext) {
     return this.rpc.request(Repos.putMember, { repoId: repoOf(request).id, username, role: body.role }, context);
+  }
+
+  @Post(':owner/:repo/keys')
+  createKey(@Req() request: FastifyRequest, @Body(new ZodPipe(CreateApiKeyBodySchema)) body: z.infer<typeof CreateApiKeyBodySchema>, @Context() context: RequestContext) {
+    return this.rpc.request(IdentityRequests.apiKeys.create, { ...body, repoId: repoOf(request).id }, context);
+  }
+
+  @Get(':owner/:repo/keys')
+  listKeys(@Req() request: FastifyRequest) {
+    return this.rpc.request(IdentityRequests.apiKeys.list, { repoId: repoOf(request).id });
+  }
+
+  @Delete(':owner/:repo/keys/:id')
+  revokeKey(@Req() request: FastifyRequest, @IdParam() id: string, @Context() context: RequestContext) {
+    return this.rpc.request(IdentityRequests.apiKeys.revoke, { repoId: repoOf(request).id, id }, context);
   }
 
   @Delete(':owner/:repo/members/:username')

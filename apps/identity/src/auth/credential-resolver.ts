@@ -49,11 +49,39 @@ export class CredentialResolver {
   }
 
   private async token(hash: string): Promise<Principal> {
+    const { rows } = await this.db.query<{ kind: string; token_id: string }>(`SELECT kind, token_id FROM token_hashes WHERE hash = decode($1, 'hex')`, [hash]);
+    const found = rows[0];
+    // An install token is only ever good for the exchange, which does not come through here.
+    if (!found || found.kind === 'install') throw new GantryError('invalid_token', 'unknown token');
+    if (found.kind === 'runner') return this.runner(found.token_id);
+    if (found.kind === 'api_key') return this.apiKey(found.token_id);
+    return this.pat(found.token_id);
+  }
+
+  private async runner(runnerId: string): Promise<Principal> {
+    const { rows } = await this.db.query<{ name: string; revoked_at: Date | null }>('SELECT name, revoked_at FROM runners WHERE id = $1', [runnerId]);
+    if (!rows[0]) throw new GantryError('invalid_token', 'unknown token');
+    if (rows[0].revoked_at) throw new GantryError('token_revoked', 'this runner has been revoked');
+    return { kind: 'runner', credentialId: runnerId, userId: null, username: rows[0].name, role: null, repoId: null, runId: null, scopes: [], expiresAt: null };
+  }
+
+  private async apiKey(keyId: string): Promise<Principal> {
+    const { rows } = await this.db.query<{ repo_id: string; name: string; scopes: Scope[]; expires_at: Date | null; revoked_at: Date | null }>(
+      'SELECT repo_id, name, scopes, expires_at, revoked_at FROM api_keys WHERE id = $1',
+      [keyId],
+    );
+    const row = rows[0];
+    if (!row) throw new GantryError('invalid_token', 'unknown token');
+    if (row.revoked_at) throw new GantryError('token_revoked', 'this key has been revoked');
+    if (row.expires_at && row.expires_at.getTime() <= Date.now()) throw new GantryError('token_expired', 'this key has expired');
+    return { kind: 'api_key', credentialId: keyId, userId: null, username: row.name, role: null, repoId: row.repo_id, runId: null, scopes: row.scopes, expiresAt: row.expires_at ? seconds(row.expires_at) : null };
+  }
+
+  private async pat(tokenId: string): Promise<Principal> {
     const { rows } = await this.db.query<PatRow>(
       `SELECT p.id AS token_id, p.user_id, p.scopes, p.expires_at, p.revoked_at, u.username, u.role, u.active
-         FROM token_hashes th JOIN pats p ON p.id = th.token_id LEFT JOIN users u ON u.id = p.user_id
-        WHERE th.hash = decode($1, 'hex') AND th.kind = 'pat'`,
-      [hash],
+         FROM pats p LEFT JOIN users u ON u.id = p.user_id WHERE p.id = $1`,
+      [tokenId],
     );
     const row = rows[0];
     if (!row) throw new GantryError('invalid_token', 'unknown token');

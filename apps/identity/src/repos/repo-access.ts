@@ -12,7 +12,7 @@ export function atLeast(role: RepoRole | null, required: RepoRole): boolean {
  * everyone) is applied by the gateway on top of this.
  */
 export function roleIn(repo: { id: string; ownerId: string }, caller: RepoCaller, memberRole: RepoRole | null): RepoRole | null {
-  if (caller.boundRepoId !== null && caller.boundRepoId !== repo.id) return null;
+  if (caller.boundRepoId !== null) return caller.boundRepoId === repo.id ? 'write' : null; // keys never administer
   if (caller.instanceAdmin) return 'admin';
   if (caller.userId !== null && caller.userId === repo.ownerId) return 'admin';
   return memberRole;

@@ -62,6 +62,14 @@ export class PatsService {
     return this.get(userId, tokenId);
   }
 
+  /** Revokes in the caller's transaction (leaked-credential reports); false if already revoked. */
+  async revokeIn(tx: Tx, tokenId: string, reason: 'leaked', context: RequestContext): Promise<boolean> {
+    const state = await this.load(tx, tokenId);
+    const events = decideRevokePat(state, tokenId, reason);
+    await this.store.append(tx, patStream(tokenId), state.version, events, context);
+    return events.length > 0;
+  }
+
   /** A new token with the same name and scopes, the old one revoked, in one transaction. */
   async rotate(userId: string, tokenId: string, context: RequestContext): Promise<CreatedPat> {
     const old = await this.get(userId, tokenId);

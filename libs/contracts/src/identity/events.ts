@@ -46,4 +46,23 @@ export const IdentityEvents = {
   repoDeleted: defineEvent('identity.repo.deleted', 1, z.strictObject({ repoId: z.string(), fullName: z.string() })),
   memberSet: defineEvent('identity.repo.member_set', 1, z.strictObject({ repoId: z.string(), userId: z.string(), username: z.string(), role: RepoRoleSchema })),
   memberRemoved: defineEvent('identity.repo.member_removed', 1, z.strictObject({ repoId: z.string(), userId: z.string() })),
+  installTokenMinted: defineEvent('identity.install_token.minted', 1, z.strictObject({
+    installTokenId: z.string(), labels: z.array(z.string()), description: z.string().nullable(), expiresAt: at,
+  })),
+  installTokenExchanged: defineEvent('identity.install_token.exchanged', 1, z.strictObject({ installTokenId: z.string(), runnerId: z.string() })),
+  installTokenCancelled: defineEvent('identity.install_token.cancelled', 1, z.strictObject({ installTokenId: z.string() })),
+  runnerRegistered: defineEvent('identity.runner.registered', 1, z.strictObject({
+    runnerId: z.string(), name: z.string(), labels: z.array(z.string()), installTokenId: z.string(),
+  })),
+  runnerRevoked: defineEvent('identity.runner.revoked', 1, z.strictObject({ runnerId: z.string(), reason: z.enum(['admin', 'leaked']) })),
+  /** A new runner token; the old one stops working. */
+  runnerRotated: defineEvent('identity.runner.rotated', 1, z.strictObject({ runnerId: z.string() })),
+  apiKeyCreated: defineEvent('identity.api_key.created', 1, z.strictObject({
+    keyId: z.string(), repoId: z.string(), name: z.string(), prefix: z.string(), scopes: z.array(z.string()), expiresAt: at.nullable(),
+  })),
+  apiKeyRevoked: defineEvent('identity.api_key.revoked', 1, z.strictObject({ keyId: z.string(), repoId: z.string(), reason: z.enum(['admin', 'leaked']) })),
+  /** Audit of a leaked-credential report: how many were submitted and which credentials it killed. */
+  credentialRevokedAsLeaked: defineEvent('identity.credential.revoked_as_leaked', 1, z.strictObject({
+    submitted: z.number().int(), revoked: z.array(z.strictObject({ kind: z.enum(['pat', 'runner', 'api_key']), id: z.string() })),
+  })),
 } as const;

@@ -1,4 +1,6 @@
+import { ApiKeyRequests, LeakedCredentialsRequests } from './api-keys';
 import { RepoRequests } from './repos';
+import { RunnerRequests } from './runners';
 import { SessionRequests } from './sessions';
 import { PatRequests } from './tokens';
 import { UserRequests } from './users';
@@ -9,4 +11,7 @@ export const IdentityRequests = {
   users: UserRequests,
   pats: PatRequests,
   repos: RepoRequests,
+  runners: RunnerRequests,
+  apiKeys: ApiKeyRequests,
+  leaked: LeakedCredentialsRequests,
 } as const;
