@@ -24,6 +24,13 @@ describe('operability: health, readiness, metrics, request ids, events, shutdown
     expect(ready.body).toEqual({ status: 'ready', checks: { nats: 'up', identity: 'up', assets: 'up', 'ci-runner': 'up' } });
   });
 
+  it('serves the OpenAPI description publicly', async () => {
+    const response = await call(`${stack.url}/api/v1/openapi.json`);
+    expect(response.status).toBe(200);
+    expect(response.body.openapi).toBe('3.1.0');
+    expect(Object.keys(response.body.paths)).toContain('/api/v1/repos/{owner}/{repo}');
+  });
+
   it('/metrics counts requests by route template and status', async () => {
     await call(`${stack.url}/api/v1/user`);
     const text = (await call(`${stack.url}/metrics`)).body as string;

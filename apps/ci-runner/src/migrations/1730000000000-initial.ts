@@ -1,14 +1,4 @@
-import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { createEventStoreTables } from '#platform';
+import { EventStoreInitial1730000000000 } from '#platform';
 
-export class Initial1730000000000 implements MigrationInterface {
-  name = 'Initial1730000000000';
-
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await createEventStoreTables(queryRunner);
-  }
-
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('DROP TABLE consumed_events, events');
-  }
-}
+/** In order; append only. The name stays Initial1730000000000: it is recorded in the migrations table. */
+export const Initial1730000000000 = EventStoreInitial1730000000000;

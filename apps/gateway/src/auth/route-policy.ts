@@ -29,6 +29,7 @@ export const ROUTE_POLICIES: Record<string, RoutePolicy> = {
   'GET /readyz': PUBLIC,
   'GET /metrics': PUBLIC,
   'GET /.well-known/jwks.json': PUBLIC,
+  'GET /api/v1/openapi.json': PUBLIC,
   'POST /api/v1/auth/login': PUBLIC_LIMITED,
   'POST /api/v1/install-tokens/exchange': PUBLIC_LIMITED,
   'POST /api/v1/credentials/revoke': PUBLIC_LIMITED,

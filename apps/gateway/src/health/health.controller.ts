@@ -5,6 +5,7 @@ import { AssetsRequests, CiRequests, IdentityRequests } from '#contracts';
 import { NATS_CONNECTION, RpcClient } from '#platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import { HttpMetrics } from '../http/metrics';
+import { openApiDocument } from '../http/openapi';
 
 const PINGS: Record<string, typeof IdentityRequests.ping> = { identity: IdentityRequests.ping, assets: AssetsRequests.ping, 'ci-runner': CiRequests.ping };
 
@@ -39,6 +40,15 @@ export class HealthController {
     void reply.status(ready ? 200 : 503);
     return { status: ready ? 'ready' : 'not_ready', checks: { nats, ...services } };
   }
+
+  /** The API description (OpenAPI 3.1), built from the contracts and the route policy table. */
+  @Get('/api/v1/openapi.json')
+  openapi() {
+    this.openApi ??= openApiDocument(this.config.GANTRY_PUBLIC_URL);
+    return this.openApi;
+  }
+
+  private openApi: ReturnType<typeof openApiDocument> | null = null;
 
   @Get('/metrics')
   @Header('content-type', 'text/plain; version=0.0.4')

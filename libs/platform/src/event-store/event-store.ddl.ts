@@ -33,3 +33,16 @@ export async function createEventStoreTables(queryRunner: QueryRunner): Promise<
       PRIMARY KEY (consumer, event_id)
     )`);
 }
+
+/** The first migration of a service whose schema starts with the event store alone. */
+export class EventStoreInitial1730000000000 {
+  name = 'Initial1730000000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await createEventStoreTables(queryRunner);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('DROP TABLE consumed_events, events');
+  }
+}

@@ -1,0 +1,21 @@
+import { describe, expect, it } from '@jest/globals';
+import { ROUTE_POLICIES } from '../auth/route-policy';
+import { openApiDocument } from './openapi';
+
+describe('OpenAPI document', () => {
+  const doc = openApiDocument('http://localhost:8080');
+
+  it('describes every route of the policy table, with its security', () => {
+    const operations = Object.values(doc.paths).flatMap((methods) => Object.values(methods) as { operationId: string; security: unknown[] }[]);
+    expect(operations.map((o) => o.operationId).sort()).toEqual(Object.keys(ROUTE_POLICIES).sort());
+    const login = doc.paths['/api/v1/auth/login'].post as { security: unknown[]; requestBody: { content: Record<string, { schema: { required: string[] } }> } };
+    expect(login.security).toEqual([]);
+    expect(login.requestBody.content['application/json'].schema.required).toEqual(['username', 'password']);
+    expect((doc.paths['/api/v1/users'].get as { security: unknown[] }).security).toEqual([{ bearer: [] }]);
+  });
+
+  it('rejects unknown fields in its body schemas, as the gateway does', () => {
+    const body = (doc.paths['/api/v1/user/tokens'].post as { requestBody: { content: Record<string, { schema: { additionalProperties: boolean } }> } }).requestBody;
+    expect(body.content['application/json'].schema.additionalProperties).toBe(false);
+  });
+});

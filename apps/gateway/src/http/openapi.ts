@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import {
+  ApiKeySchema, ChangePasswordBodySchema, CreateApiKeyBodySchema, CreatedApiKeySchema, CreatedInstallTokenSchema, CreatedPatSchema,
+  CreateInstallTokenBodySchema, CreatePatBodySchema, CreateRepoBodySchema, CreateUserBodySchema, ErrorEnvelopeSchema, ExchangeBodySchema,
+  InstallTokenSchema, LoginBodySchema, LoginResponseSchema, MemberSchema, PatSchema, PutMemberBodySchema, RepoSchema, RevokeLeakedBodySchema,
+  RunnerSchema, RunnerTokenSchema, SetPasswordBodySchema, UpdateRepoBodySchema, UpdateUserBodySchema, UserSchema, pageOf,
+} from '#contracts';
+import { ROUTE_POLICIES, USER_KINDS } from '../auth/route-policy';
+
+const items = <T extends z.ZodType>(item: T) => z.strictObject({ items: z.array(item) });
+
+/** Request bodies by route: the same contract schemas the controllers parse with. */
+const BODIES: Record<string, z.ZodType> = {
+  'POST /api/v1/auth/login': LoginBodySchema,
+  'PUT /api/v1/user/password': ChangePasswordBodySchema,
+  'POST /api/v1/user/tokens': CreatePatBodySchema,
+  'POST /api/v1/users': CreateUserBodySchema,
+  'PATCH /api/v1/users/:id': UpdateUserBodySchema,
+  'PUT /api/v1/users/:id/password': SetPasswordBodySchema,
+  'POST /api/v1/repos': CreateRepoBodySchema,
+  'PATCH /api/v1/repos/:owner/:repo': UpdateRepoBodySchema,
+  'PUT /api/v1/repos/:owner/:repo/members/:username': PutMemberBodySchema,
+  'POST /api/v1/repos/:owner/:repo/keys': CreateApiKeyBodySchema,
+  'POST /api/v1/install-tokens': CreateInstallTokenBodySchema,
+  'POST /api/v1/install-tokens/exchange': ExchangeBodySchema,
+  'POST /api/v1/credentials/revoke': RevokeLeakedBodySchema,
+};
+
+/** Success bodies by route (status 200 unless the route creates: 201). */
+const RESPONSES: Record<string, z.ZodType> = {
+  'POST /api/v1/auth/login': LoginResponseSchema,
+  'POST /api/v1/user/tokens': CreatedPatSchema,
+  'GET /api/v1/user/tokens': items(PatSchema),
+  'GET /api/v1/user/tokens/:id': PatSchema,
+  'DELETE /api/v1/user/tokens/:id': PatSchema,
+  'POST /api/v1/user/tokens/:id/rotate': CreatedPatSchema,
+  'GET /api/v1/admin/tokens': items(PatSchema),
+  'DELETE /api/v1/admin/tokens/:id': PatSchema,
+  'GET /api/v1/users': pageOf(UserSchema),
+  'POST /api/v1/users': z.strictObject({ user: UserSchema, generatedPassword: z.string().optional() }),
+  'GET /api/v1/users/:id': UserSchema,
+  'PATCH /api/v1/users/:id': UserSchema,
+  'POST /api/v1/users/:id/deactivate': UserSchema,
+  'POST /api/v1/users/:id/activate': UserSchema,
+  'GET /api/v1/repos': items(RepoSchema),
+  'POST /api/v1/repos': RepoSchema,
+  'GET /api/v1/repos/:owner/:repo': RepoSchema,
+  'PATCH /api/v1/repos/:owner/:repo': RepoSchema,
+  'GET /api/v1/repos/:owner/:repo/members': items(MemberSchema),
+  'PUT /api/v1/repos/:owner/:repo/members/:username': MemberSchema,
+  'POST /api/v1/repos/:owner/:repo/keys': CreatedApiKeySchema,
+  'GET /api/v1/repos/:owner/:repo/keys': items(ApiKeySchema),
+  'DELETE /api/v1/repos/:owner/:repo/keys/:id': ApiKeySchema,
+  'POST /api/v1/install-tokens': CreatedInstallTokenSchema,
+  'GET /api/v1/install-tokens': items(InstallTokenSchema),
+  'DELETE /api/v1/install-tokens/:id': InstallTokenSchema,
+  'POST /api/v1/install-tokens/exchange': RunnerTokenSchema,
+  'GET /api/v1/runners': items(RunnerSchema),
+  'GET /api/v1/runners/:id': RunnerSchema,
+  'DELETE /api/v1/runners/:id': RunnerSchema,
+  'POST /api/v1/runners/:id/rotate': RunnerTokenSchema,
+  'GET /api/v1/runner': RunnerSchema,
+  'POST /api/v1/runner/heartbeat': RunnerSchema,
+};
+
+const CREATED = new Set(['POST /api/v1/user/tokens', 'POST /api/v1/users', 'POST /api/v1/repos', 'POST /api/v1/repos/:owner/:repo/keys', 'POST /api/v1/install-tokens', 'POST /api/v1/user/tokens/:id/rotate']);
+const NO_CONTENT = new Set(['POST /api/v1/auth/logout', 'PUT /api/v1/user/password', 'DELETE /api/v1/users/:id', 'PUT /api/v1/users/:id/password', 'DELETE /api/v1/repos/:owner/:repo', 'DELETE /api/v1/repos/:owner/:repo/members/:username']);
+
+const schema = (s: z.ZodType) => z.toJSONSchema(s, { unrepresentable: 'any', io: 'input' });
+
+/** OpenAPI 3.1 for every route in the policy table, with who may call it. */
+export function openApiDocument(publicUrl: string) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const [route, policy] of Object.entries(ROUTE_POLICIES)) {
+    const [method, template] = route.split(' ');
+    const path = template.replace(/:([a-zA-Z]+)/g, '{$1}');
+    const parameters = [...template.matchAll(/:([a-zA-Z]+)/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
+    const status = CREATED.has(route) ? '201' : NO_CONTENT.has(route) ? '204' : route === 'POST /api/v1/credentials/revoke' ? '202' : '200';
+    const success = RESPONSES[route] ? { content: { 'application/json': { schema: schema(RESPONSES[route]) } } } : {};
+    paths[path] ??= {};
+    paths[path][method.toLowerCase()] = {
+      operationId: route,
+      parameters,
+      security: policy.public ? [] : [{ bearer: [] }, ...((policy.kinds ?? USER_KINDS).includes('api_key') ? [{ apiKey: [] }] : [])],
+      'x-gantry-policy': policy,
+      ...(BODIES[route] ? { requestBody: { required: true, content: { 'application/json': { schema: schema(BODIES[route]) } } } } : {}),
+      responses: {
+        [status]: { description: 'success', ...success },
+        default: { description: 'error envelope', content: { 'application/json': { schema: schema(ErrorEnvelopeSchema) } } },
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Gantry', version: '1', description: 'CI credentials and release artifacts: every route, its body and who may call it.' },
+    servers: [{ url: publicUrl }],
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'session JWT, gtp_ PAT, gtr_ runner token or gtk_ API key' },
+        apiKey: { type: 'apiKey', in: 'header', name: 'X-Gantry-Key' },
+      },
+    },
+    paths,
+  };
+}
