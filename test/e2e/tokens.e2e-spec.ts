@@ -210,6 +210,24 @@ describe('personal access tokens through two gateways', () => {
     await waitFor(async () => (await b.get('/api/v1/user', pat.token)).status === 200, { timeoutMs: 30000, message: 'identity did not come back' });
   });
 
+  it('a gateway flushes its auth cache when its NATS connection comes back', async () => {
+    const pat = await a.pat(admin);
+    secrets.push(pat.token);
+    expect((await b.get('/api/v1/user', pat.token)).status).toBe(200); // cached at B
+    await nc.close();
+    await stack.infra.nats.stop();
+    await stack.infra.nats.restart();
+    await waitFor(async () => (await b.get('/readyz')).status === 200, { timeoutMs: 30000, message: 'not ready after the NATS restart' });
+    nc = await connect({ servers: stack.infra.nats.url });
+    let resolves = 0;
+    const sub = nc.subscribe('identity.auth.resolve.v1', { callback: () => void resolves++ });
+    await nc.flush();
+    expect((await b.get('/api/v1/user', pat.token)).status).toBe(200);
+    await nc.flush();
+    sub.unsubscribe();
+    expect(resolves).toBe(1); // the entry was gone: B asked identity again
+  });
+
   it('no raw token or password appears on the event stream or in any log', async () => {
     const stream = JSON.stringify(await readEventsStream(nc));
     const logs = stack.logs();

@@ -40,3 +40,6 @@ export const PrincipalSchema = z.strictObject({
   expiresAt: z.number().int().nullable(),
 });
 export type Principal = z.infer<typeof PrincipalSchema>;
+
+/** Issuer and audience of session JWTs: identity signs with them, the gateway checks both. */
+export const SESSION_JWT = { issuer: 'gantry-identity', audience: 'gantry' } as const;

@@ -1,10 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
-import { GantryError, IdentityRequests } from '#contracts';
+import { GantryError, IdentityRequests, SESSION_JWT } from '#contracts';
 import { RpcClient } from '#platform';
 
-export const SESSION_ISSUER = 'gantry-identity';
-export const SESSION_AUDIENCE = 'gantry';
 /** An unknown kid triggers a refetch at most this often, so garbage kids cannot flood identity. */
 const REFETCH_INTERVAL_MS = 5000;
 
@@ -39,7 +37,7 @@ export class SessionVerifier {
   }
 
   private async check(jwt: string): Promise<JWTPayload> {
-    const { payload } = await jwtVerify(jwt, this.keySet!, { issuer: SESSION_ISSUER, audience: SESSION_AUDIENCE, algorithms: ['EdDSA'] });
+    const { payload } = await jwtVerify(jwt, this.keySet!, { ...SESSION_JWT, algorithms: ['EdDSA'] });
     return payload;
   }
 

@@ -1,17 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SignJWT } from 'jose';
 import { randomUUID } from 'node:crypto';
-import { GantryError, IdentityEvents, type LoginBody, type ResponseOf, type IdentityRequests } from '#contracts';
+import { GantryError, IdentityEvents, SESSION_JWT, type LoginBody, type ResponseOf, type IdentityRequests } from '#contracts';
 import { EventStore, type RequestContext } from '#platform';
 import { GatewayInvalidator } from '../auth/gateway-invalidator';
 import { IDENTITY_CONFIG, type IdentityConfig } from '../config';
 import { PasswordHasher } from '../users/password-hasher';
 import { UsersQueries } from '../users/users.queries';
 import { SigningKeysService } from './signing-keys.service';
-
-/** Issuer and audience of session JWTs; the gateway checks both. */
-export const SESSION_ISSUER = 'gantry-identity';
-export const SESSION_AUDIENCE = 'gantry';
 
 const sessionStream = (sessionId: string) => `session-${sessionId}`;
 
@@ -60,8 +56,8 @@ export class SessionsService {
     const { kid, privateKey } = this.keys.current;
     return new SignJWT({ username: user.username, role: user.role })
       .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'JWT' })
-      .setIssuer(SESSION_ISSUER)
-      .setAudience(SESSION_AUDIENCE)
+      .setIssuer(SESSION_JWT.issuer)
+      .setAudience(SESSION_JWT.audience)
       .setSubject(user.id)
       .setJti(sessionId)
       .setIssuedAt()
