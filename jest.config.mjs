@@ -15,6 +15,7 @@ const shared = {
 };
 
 export default {
+  reporters: ['default', '<rootDir>/test/summary-reporter.mjs'],
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,scripts}/**/*.spec.ts'] },
     {
