@@ -25,7 +25,8 @@ export async function startBenchStack(gateways: NodeJS.ProcessEnv[] = [{}]): Pro
   const env = serviceEnv(
     { natsUrl: infra.nats.url, databaseUrl, s3: { endpoint: infra.s3.endpoint, accessKey: infra.s3.accessKey, secretKey: infra.s3.secretKey, bucket: 'gantry' }, admin },
     // Limits stay on (their cost is measured) but high enough never to trip under load.
-    { GANTRY_HOST: '127.0.0.1', GANTRY_LOG_LEVEL: 'warn', GANTRY_RATE_LIMIT_PER_SECOND: '1000000', GANTRY_RATE_LIMIT_BURST: '1000000' },
+    { GANTRY_HOST: '127.0.0.1', GANTRY_LOG_LEVEL: 'warn', GANTRY_RATE_LIMIT_PER_SECOND: '1000000', GANTRY_RATE_LIMIT_BURST: '1000000',
+      GANTRY_RATE_LIMIT_ANON_PER_SECOND: '1000000', GANTRY_RATE_LIMIT_ANON_BURST: '1000000' },
   );
   const logDir = join(dataDir, 'logs');
   const root = process.cwd();

@@ -12,7 +12,7 @@ const ONE_MINUTE = 60_000;
  */
 @Injectable()
 export class UsageRecorder implements OnModuleInit, OnApplicationShutdown {
-  private pending = new Map<string, { at: string; ip: string | null }>();
+  private pending = new Map<string, { at: number; ip: string | null }>();
   private readonly lastSent = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
 
@@ -36,7 +36,14 @@ export class UsageRecorder implements OnModuleInit, OnApplicationShutdown {
     if (principal.kind === 'session') return;
     const now = Date.now();
     if (now - (this.lastSent.get(principal.credentialId) ?? 0) < ONE_MINUTE) return;
-    this.pending.set(principal.credentialId, { at: new Date(now).toISOString(), ip });
+    // Hot path: a number now, formatted once per flush.
+    const entry = this.pending.get(principal.credentialId);
+    if (entry) {
+      entry.at = now;
+      entry.ip = ip;
+    } else {
+      this.pending.set(principal.credentialId, { at: now, ip });
+    }
   }
 
   async flush(): Promise<void> {
@@ -45,7 +52,7 @@ export class UsageRecorder implements OnModuleInit, OnApplicationShutdown {
     this.pending = new Map();
     const now = Date.now();
     for (const id of batch.keys()) this.lastSent.set(id, now);
-    const uses = [...batch].map(([credentialId, use]) => ({ credentialId, ...use }));
+    const uses = [...batch].map(([credentialId, use]) => ({ credentialId, at: new Date(use.at).toISOString(), ip: use.ip }));
     await this.rpc.request(IdentityRequests.touch, { uses }).catch((error: unknown) => {
       this.logger.warn({ err: error, count: uses.length }, 'could not record token usage');
     });

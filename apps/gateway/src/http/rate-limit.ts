@@ -22,13 +22,13 @@ export class TokenBuckets {
 
   /** Takes one token for `key`, or throws RateLimitedError with how long until one is back. */
   take(key: string, now = Date.now()): void {
-    const bucket = this.buckets.get(key) ?? { tokens: this.burst, at: now };
-    const tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond);
-    if (tokens < 1) {
-      this.buckets.set(key, { tokens, at: now });
-      throw new RateLimitedError(Math.max(1, Math.ceil((1 - tokens) / this.perSecond)));
-    }
-    this.buckets.set(key, { tokens: tokens - 1, at: now });
+    let bucket = this.buckets.get(key);
+    if (!bucket) this.buckets.set(key, (bucket = { tokens: this.burst, at: now }));
+    // Updated in place: get() already marked it recently used; no set() on the hot path.
+    bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond);
+    bucket.at = now;
+    if (bucket.tokens < 1) throw new RateLimitedError(Math.max(1, Math.ceil((1 - bucket.tokens) / this.perSecond)));
+    bucket.tokens -= 1;
   }
 }
 
