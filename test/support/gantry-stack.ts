@@ -31,7 +31,12 @@ export async function startGantry(options: { gateways?: number; env?: NodeJS.Pro
   const admin = { username: 'admin', password: randomBytes(16).toString('base64url') };
   const env = serviceEnv(
     { natsUrl: infra.nats.url, databaseUrl: infra.databaseUrl, s3: infra.s3, admin },
-    { GANTRY_HOST: '127.0.0.1', GANTRY_LOG_LEVEL: 'info', GANTRY_DATABASE_POOL_SIZE: '5', ...options.env },
+    // Tests log in and fail to authenticate far more often than a person: per-IP limits stay out of
+    // the way unless a test sets its own (rate-limits.e2e-spec).
+    {
+      GANTRY_HOST: '127.0.0.1', GANTRY_LOG_LEVEL: 'info', GANTRY_DATABASE_POOL_SIZE: '5',
+      GANTRY_RATE_LIMIT_ANON_PER_SECOND: '1000', GANTRY_RATE_LIMIT_ANON_BURST: '1000', ...options.env,
+    },
   );
   const root = process.cwd();
   const processes: ServiceProcess[] = (['identity', 'assets', 'ci-runner'] as const).map((service) => startService({ service, env, logDir, root }));
