@@ -15,3 +15,4 @@ export * from './identity/requests';
 export * from './identity/events';
 export * from './assets/requests';
 export * from './ci/requests';
+export * from './json-schemas';
