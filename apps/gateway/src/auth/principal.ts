@@ -1,4 +1,3 @@
-import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { Actor, Principal } from '#contracts';
 import type { RequestContext } from '#platform';
@@ -9,12 +8,14 @@ declare module 'fastify' {
   }
 }
 
-/** The authenticated caller, set by the global AuthGuard. */
-export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {
-  const principal = ctx.switchToHttp().getRequest<FastifyRequest>().principal;
-  if (!principal) throw new Error('CurrentPrincipal used on a public route');
-  return principal;
-});
+/**
+ * The authenticated caller, set by the global AuthGuard. (Controllers take `@Req()` and call this:
+ * a custom Nest param decorator costs ~8 µs of CPU a request, a quarter of the hot path.)
+ */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new Error('principalOf used on a public route');
+  return request.principal;
+}
 
 export function actorOf(principal: Principal | undefined): Actor {
   if (!principal) return { kind: 'anonymous', id: 'anonymous', name: 'anonymous' };
@@ -26,8 +27,3 @@ export function actorOf(principal: Principal | undefined): Actor {
 export function requestContextOf(request: FastifyRequest): RequestContext {
   return { requestId: request.id, actor: actorOf(request.principal), ip: request.ip };
 }
-
-/** Request context as a param decorator, for controllers that forward to a service. */
-export const Context = createParamDecorator((_: unknown, ctx: ExecutionContext): RequestContext =>
-  requestContextOf(ctx.switchToHttp().getRequest<FastifyRequest>()),
-);

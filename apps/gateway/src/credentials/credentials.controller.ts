@@ -1,8 +1,9 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { hashToken, IdentityRequests, parseToken, RevokeLeakedBodySchema } from '#contracts';
-import { RpcClient, type RequestContext } from '#platform';
-import { Context } from '../auth/principal';
+import { RpcClient } from '#platform';
+import { requestContextOf } from '../auth/principal';
 import { ZodPipe } from '../http/zod-body.pipe';
 
 const REVOCABLE = new Set(['pat', 'runner', 'apiKey']);
@@ -17,9 +18,9 @@ export class CredentialsController {
 
   @Post('revoke')
   @HttpCode(202)
-  async revoke(@Body(new ZodPipe(RevokeLeakedBodySchema)) body: z.infer<typeof RevokeLeakedBodySchema>, @Context() context: RequestContext) {
+  async revoke(@Body(new ZodPipe(RevokeLeakedBodySchema)) body: z.infer<typeof RevokeLeakedBodySchema>, @Req() request: FastifyRequest) {
     const hashes = [...new Set(body.tokens.filter((token) => REVOCABLE.has(parseToken(token)?.kind ?? '')).map(hashToken))];
-    await this.rpc.request(IdentityRequests.leaked.revoke, { hashes }, context);
+    await this.rpc.request(IdentityRequests.leaked.revoke, { hashes }, requestContextOf(request));
     return {};
   }
 }

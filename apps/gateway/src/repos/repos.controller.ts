@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { CreateApiKeyBodySchema, CreateRepoBodySchema, IdentityRequests, PutMemberBodySchema, UpdateRepoBodySchema, type Principal } from '#contracts';
-import { RpcClient, type RequestContext } from '#platform';
-import { Context, CurrentPrincipal } from '../auth/principal';
+import { CreateApiKeyBodySchema, CreateRepoBodySchema, IdentityRequests, PutMemberBodySchema, UpdateRepoBodySchema } from '#contracts';
+import { RpcClient } from '#platform';
+import { principalOf, requestContextOf } from '../auth/principal';
 import { IdParam } from '../http/params';
 import { ZodPipe } from '../http/zod-body.pipe';
 
@@ -20,13 +20,13 @@ export class ReposController {
   constructor(private readonly rpc: RpcClient) {}
 
   @Post()
-  create(@Body(new ZodPipe(CreateRepoBodySchema)) body: z.infer<typeof CreateRepoBodySchema>, @CurrentPrincipal() me: Principal, @Context() context: RequestContext) {
-    return this.rpc.request(Repos.create, { ...body, ownerId: me.userId! }, context);
+  create(@Body(new ZodPipe(CreateRepoBodySchema)) body: z.infer<typeof CreateRepoBodySchema>, @Req() request: FastifyRequest) {
+    return this.rpc.request(Repos.create, { ...body, ownerId: principalOf(request).userId! }, requestContextOf(request));
   }
 
   @Get()
-  list(@CurrentPrincipal() me: Principal) {
-    return this.rpc.request(Repos.list, { caller: { userId: me.userId, instanceAdmin: me.role === 'admin' && me.repoId === null, boundRepoId: me.repoId } });
+  list(@Req() request: FastifyRequest) {
+    return this.rpc.request(Repos.list, { caller: { userId: principalOf(request).userId, instanceAdmin: principalOf(request).role === 'admin' && principalOf(request).repoId === null, boundRepoId: principalOf(request).repoId } });
   }
 
   @Get(':owner/:repo')
@@ -35,14 +35,14 @@ export class ReposController {
   }
 
   @Patch(':owner/:repo')
-  update(@Req() request: FastifyRequest, @Body(new ZodPipe(UpdateRepoBodySchema)) changes: z.infer<typeof UpdateRepoBodySchema>, @Context() context: RequestContext) {
-    return this.rpc.request(Repos.update, { repoId: repoOf(request).id, changes }, context);
+  update(@Req() request: FastifyRequest, @Body(new ZodPipe(UpdateRepoBodySchema)) changes: z.infer<typeof UpdateRepoBodySchema>) {
+    return this.rpc.request(Repos.update, { repoId: repoOf(request).id, changes }, requestContextOf(request));
   }
 
   @Delete(':owner/:repo')
   @HttpCode(204)
-  async delete(@Req() request: FastifyRequest, @Context() context: RequestContext): Promise<void> {
-    await this.rpc.request(Repos.delete, { repoId: repoOf(request).id }, context);
+  async delete(@Req() request: FastifyRequest): Promise<void> {
+    await this.rpc.request(Repos.delete, { repoId: repoOf(request).id }, requestContextOf(request));
   }
 
   @Get(':owner/:repo/members')
@@ -51,13 +51,13 @@ export class ReposController {
   }
 
   @Put(':owner/:repo/members/:username')
-  putMember(@Req() request: FastifyRequest, @Param('username') username: string, @Body(new ZodPipe(PutMemberBodySchema)) body: { role: 'read' | 'write' | 'admin' }, @Context() context: RequestContext) {
-    return this.rpc.request(Repos.putMember, { repoId: repoOf(request).id, username, role: body.role }, context);
+  putMember(@Req() request: FastifyRequest, @Param('username') username: string, @Body(new ZodPipe(PutMemberBodySchema)) body: { role: 'read' | 'write' | 'admin' }) {
+    return this.rpc.request(Repos.putMember, { repoId: repoOf(request).id, username, role: body.role }, requestContextOf(request));
   }
 
   @Post(':owner/:repo/keys')
-  createKey(@Req() request: FastifyRequest, @Body(new ZodPipe(CreateApiKeyBodySchema)) body: z.infer<typeof CreateApiKeyBodySchema>, @Context() context: RequestContext) {
-    return this.rpc.request(IdentityRequests.apiKeys.create, { ...body, repoId: repoOf(request).id }, context);
+  createKey(@Req() request: FastifyRequest, @Body(new ZodPipe(CreateApiKeyBodySchema)) body: z.infer<typeof CreateApiKeyBodySchema>) {
+    return this.rpc.request(IdentityRequests.apiKeys.create, { ...body, repoId: repoOf(request).id }, requestContextOf(request));
   }
 
   @Get(':owner/:repo/keys')
@@ -66,13 +66,13 @@ export class ReposController {
   }
 
   @Delete(':owner/:repo/keys/:id')
-  revokeKey(@Req() request: FastifyRequest, @IdParam() id: string, @Context() context: RequestContext) {
-    return this.rpc.request(IdentityRequests.apiKeys.revoke, { repoId: repoOf(request).id, id }, context);
+  revokeKey(@Req() request: FastifyRequest, @IdParam() id: string) {
+    return this.rpc.request(IdentityRequests.apiKeys.revoke, { repoId: repoOf(request).id, id }, requestContextOf(request));
   }
 
   @Delete(':owner/:repo/members/:username')
   @HttpCode(204)
-  async removeMember(@Req() request: FastifyRequest, @Param('username') username: string, @Context() context: RequestContext): Promise<void> {
-    await this.rpc.request(Repos.removeMember, { repoId: repoOf(request).id, username }, context);
+  async removeMember(@Req() request: FastifyRequest, @Param('username') username: string): Promise<void> {
+    await this.rpc.request(Repos.removeMember, { repoId: repoOf(request).id, username }, requestContextOf(request));
   }
 }

@@ -1,7 +1,8 @@
-import { Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
-import { IdentityRequests, type Principal } from '#contracts';
-import { RpcClient, type RequestContext } from '#platform';
-import { Context, CurrentPrincipal } from '../auth/principal';
+import { Controller, Delete, Get, HttpCode, Post, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { IdentityRequests } from '#contracts';
+import { RpcClient } from '#platform';
+import { principalOf, requestContextOf } from '../auth/principal';
 import { IdParam } from '../http/params';
 
 const R = IdentityRequests.runners;
@@ -22,14 +23,14 @@ export class RunnersController {
   }
 
   @Delete(':id')
-  revoke(@IdParam() id: string, @Context() context: RequestContext) {
-    return this.rpc.request(R.revoke, { id }, context);
+  revoke(@IdParam() id: string, @Req() request: FastifyRequest) {
+    return this.rpc.request(R.revoke, { id }, requestContextOf(request));
   }
 
   @Post(':id/rotate')
   @HttpCode(200)
-  rotate(@IdParam() id: string, @Context() context: RequestContext) {
-    return this.rpc.request(R.rotate, { id }, context);
+  rotate(@IdParam() id: string, @Req() request: FastifyRequest) {
+    return this.rpc.request(R.rotate, { id }, requestContextOf(request));
   }
 }
 
@@ -39,13 +40,13 @@ export class RunnerApiController {
   constructor(private readonly rpc: RpcClient) {}
 
   @Get()
-  whoami(@CurrentPrincipal() runner: Principal) {
-    return this.rpc.request(R.get, { id: runner.credentialId });
+  whoami(@Req() request: FastifyRequest) {
+    return this.rpc.request(R.get, { id: principalOf(request).credentialId });
   }
 
   @Post('heartbeat')
   @HttpCode(200)
-  heartbeat(@CurrentPrincipal() runner: Principal) {
-    return this.rpc.request(R.heartbeat, { id: runner.credentialId });
+  heartbeat(@Req() request: FastifyRequest) {
+    return this.rpc.request(R.heartbeat, { id: principalOf(request).credentialId });
   }
 }

@@ -1,8 +1,9 @@
-import { Controller, Delete, Get, Query } from '@nestjs/common';
+import { Controller, Delete, Get, Query, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { IdentityRequests } from '#contracts';
-import { RpcClient, type RequestContext } from '#platform';
-import { Context } from '../auth/principal';
+import { RpcClient } from '#platform';
+import { requestContextOf } from '../auth/principal';
 import { IdParam } from '../http/params';
 import { ZodPipe } from '../http/zod-body.pipe';
 
@@ -19,7 +20,7 @@ export class AdminTokensController {
   }
 
   @Delete(':id')
-  revoke(@IdParam() tokenId: string, @Context() context: RequestContext) {
-    return this.rpc.request(IdentityRequests.pats.revoke, { userId: null, tokenId }, context);
+  revoke(@IdParam() tokenId: string, @Req() request: FastifyRequest) {
+    return this.rpc.request(IdentityRequests.pats.revoke, { userId: null, tokenId }, requestContextOf(request));
   }
 }

@@ -1,7 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Post, Put } from '@nestjs/common';
-import { ChangePasswordBodySchema, CreatePatBodySchema, IdentityRequests, type ChangePasswordBody, type CreatePatBody, type Principal } from '#contracts';
-import { RpcClient, type RequestContext } from '#platform';
-import { Context, CurrentPrincipal } from '../auth/principal';
+import { Body, Controller, Delete, Get, HttpCode, Post, Put, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { ChangePasswordBodySchema, CreatePatBodySchema, IdentityRequests, type ChangePasswordBody, type CreatePatBody } from '#contracts';
+import { RpcClient } from '#platform';
+import { principalOf, requestContextOf } from '../auth/principal';
 import { IdParam } from '../http/params';
 import { ZodPipe } from '../http/zod-body.pipe';
 
@@ -13,7 +14,8 @@ export class UserController {
   constructor(private readonly rpc: RpcClient) {}
 
   @Get()
-  whoami(@CurrentPrincipal() principal: Principal) {
+  whoami(@Req() request: FastifyRequest) {
+    const principal = principalOf(request);
     return {
       kind: principal.kind,
       user: principal.userId ? { id: principal.userId, username: principal.username, role: principal.role } : null,
@@ -27,32 +29,32 @@ export class UserController {
   /** Ends every other session of the user; this one stays. */
   @Put('password')
   @HttpCode(204)
-  async changePassword(@Body(new ZodPipe(ChangePasswordBodySchema)) body: ChangePasswordBody, @CurrentPrincipal() me: Principal, @Context() context: RequestContext): Promise<void> {
-    await this.rpc.request(IdentityRequests.users.changePassword, { ...body, userId: me.userId!, sessionId: me.credentialId }, context);
+  async changePassword(@Body(new ZodPipe(ChangePasswordBodySchema)) body: ChangePasswordBody, @Req() request: FastifyRequest): Promise<void> {
+    await this.rpc.request(IdentityRequests.users.changePassword, { ...body, userId: principalOf(request).userId!, sessionId: principalOf(request).credentialId }, requestContextOf(request));
   }
 
   @Post('tokens')
-  createToken(@Body(new ZodPipe(CreatePatBodySchema)) body: CreatePatBody, @CurrentPrincipal() me: Principal, @Context() context: RequestContext) {
-    return this.rpc.request(Pats.create, { ...body, userId: me.userId! }, context);
+  createToken(@Body(new ZodPipe(CreatePatBodySchema)) body: CreatePatBody, @Req() request: FastifyRequest) {
+    return this.rpc.request(Pats.create, { ...body, userId: principalOf(request).userId! }, requestContextOf(request));
   }
 
   @Get('tokens')
-  listTokens(@CurrentPrincipal() me: Principal) {
-    return this.rpc.request(Pats.list, { userId: me.userId! });
+  listTokens(@Req() request: FastifyRequest) {
+    return this.rpc.request(Pats.list, { userId: principalOf(request).userId! });
   }
 
   @Get('tokens/:id')
-  getToken(@IdParam() tokenId: string, @CurrentPrincipal() me: Principal) {
-    return this.rpc.request(Pats.get, { userId: me.userId!, tokenId });
+  getToken(@IdParam() tokenId: string, @Req() request: FastifyRequest) {
+    return this.rpc.request(Pats.get, { userId: principalOf(request).userId!, tokenId });
   }
 
   @Delete('tokens/:id')
-  revokeToken(@IdParam() tokenId: string, @CurrentPrincipal() me: Principal, @Context() context: RequestContext) {
-    return this.rpc.request(Pats.revoke, { userId: me.userId!, tokenId }, context);
+  revokeToken(@IdParam() tokenId: string, @Req() request: FastifyRequest) {
+    return this.rpc.request(Pats.revoke, { userId: principalOf(request).userId!, tokenId }, requestContextOf(request));
   }
 
   @Post('tokens/:id/rotate')
-  rotateToken(@IdParam() tokenId: string, @CurrentPrincipal() me: Principal, @Context() context: RequestContext) {
-    return this.rpc.request(Pats.rotate, { userId: me.userId!, tokenId }, context);
+  rotateToken(@IdParam() tokenId: string, @Req() request: FastifyRequest) {
+    return this.rpc.request(Pats.rotate, { userId: principalOf(request).userId!, tokenId }, requestContextOf(request));
   }
 }

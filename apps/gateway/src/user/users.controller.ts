@@ -1,7 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, Query, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { CreateUserBodySchema, IdentityRequests, PageQuerySchema, SetPasswordBodySchema, UpdateUserBodySchema, type CreateUserBody, type PageQuery, type UpdateUserBody } from '#contracts';
-import { RpcClient, type RequestContext } from '#platform';
-import { Context } from '../auth/principal';
+import { RpcClient } from '#platform';
+import { requestContextOf } from '../auth/principal';
 import { IdParam } from '../http/params';
 import { ZodPipe } from '../http/zod-body.pipe';
 
@@ -18,8 +19,8 @@ export class UsersController {
   }
 
   @Post()
-  create(@Body(new ZodPipe(CreateUserBodySchema)) body: CreateUserBody, @Context() context: RequestContext) {
-    return this.rpc.request(Users.create, body, context);
+  create(@Body(new ZodPipe(CreateUserBodySchema)) body: CreateUserBody, @Req() request: FastifyRequest) {
+    return this.rpc.request(Users.create, body, requestContextOf(request));
   }
 
   @Get(':id')
@@ -28,31 +29,31 @@ export class UsersController {
   }
 
   @Patch(':id')
-  update(@IdParam() userId: string, @Body(new ZodPipe(UpdateUserBodySchema)) changes: UpdateUserBody, @Context() context: RequestContext) {
-    return this.rpc.request(Users.update, { userId, changes }, context);
+  update(@IdParam() userId: string, @Body(new ZodPipe(UpdateUserBodySchema)) changes: UpdateUserBody, @Req() request: FastifyRequest) {
+    return this.rpc.request(Users.update, { userId, changes }, requestContextOf(request));
   }
 
   @Delete(':id')
   @HttpCode(204)
-  async delete(@IdParam() userId: string, @Context() context: RequestContext): Promise<void> {
-    await this.rpc.request(Users.delete, { userId }, context);
+  async delete(@IdParam() userId: string, @Req() request: FastifyRequest): Promise<void> {
+    await this.rpc.request(Users.delete, { userId }, requestContextOf(request));
   }
 
   @Post(':id/deactivate')
   @HttpCode(200)
-  deactivate(@IdParam() userId: string, @Context() context: RequestContext) {
-    return this.rpc.request(Users.update, { userId, changes: { active: false } }, context);
+  deactivate(@IdParam() userId: string, @Req() request: FastifyRequest) {
+    return this.rpc.request(Users.update, { userId, changes: { active: false } }, requestContextOf(request));
   }
 
   @Post(':id/activate')
   @HttpCode(200)
-  activate(@IdParam() userId: string, @Context() context: RequestContext) {
-    return this.rpc.request(Users.update, { userId, changes: { active: true } }, context);
+  activate(@IdParam() userId: string, @Req() request: FastifyRequest) {
+    return this.rpc.request(Users.update, { userId, changes: { active: true } }, requestContextOf(request));
   }
 
   @Put(':id/password')
   @HttpCode(204)
-  async setPassword(@IdParam() userId: string, @Body(new ZodPipe(SetPasswordBodySchema)) body: { password: string }, @Context() context: RequestContext): Promise<void> {
-    await this.rpc.request(Users.setPassword, { userId, password: body.password }, context);
+  async setPassword(@IdParam() userId: string, @Body(new ZodPipe(SetPasswordBodySchema)) body: { password: string }, @Req() request: FastifyRequest): Promise<void> {
+    await this.rpc.request(Users.setPassword, { userId, password: body.password }, requestContextOf(request));
   }
 }
