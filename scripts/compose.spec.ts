@@ -111,7 +111,7 @@ describe('docker-compose.yml', () => {
       images.add(service.image);
     }
     expect(images.size).toBe(1);
-    expect([...images][0]).toBeTruthy();
+    expect([...images][0]).toBe('gantry:local');
     for (const name of BACKEND_SERVICES) {
       expect(services[name].healthcheck?.test).toEqual(['CMD', 'node', 'dist/scripts/healthcheck.js', name]);
     }

@@ -22,7 +22,7 @@ describe('first slice: login → /api/v1/user through the real gateway', () => {
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ kind: 'session', user: { username: 'admin', role: 'admin' } });
     expect(response.body.scopes).toContain('users:admin');
-    expect(response.headers.get('x-request-id')).toBeTruthy();
+    expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   });
 
   it('login answers the documented shape', async () => {
