@@ -9,7 +9,11 @@ export class TokenUsageService {
   async record(uses: { credentialId: string; at: string; ip: string | null }[]): Promise<void> {
     // One row per token (the latest use), or PostgreSQL refuses to update a row twice in one statement.
     const latest = new Map<string, { credentialId: string; at: string; ip: string | null }>();
-    for (const use of uses) if (/^[0-9a-f-]{36}$/.test(use.credentialId) && !(latest.get(use.credentialId)?.at ?? '' > use.at)) latest.set(use.credentialId, use);
+    for (const use of uses) {
+      if (!/^[0-9a-f-]{36}$/.test(use.credentialId)) continue;
+      const seen = latest.get(use.credentialId);
+      if (!seen || Date.parse(use.at) > Date.parse(seen.at)) latest.set(use.credentialId, use);
+    }
     const tokens = [...latest.values()];
     if (tokens.length === 0) return;
     await this.db.query(
