@@ -1,5 +1,6 @@
 import { createPat, loginToken, startBaseline, startBenchStack } from './lib/bench-stack';
-import { measure, measureInterleaved, report } from './lib/measure';
+import { pinToCpu } from './lib/cpu';
+import { measure, measureInterleaved, report, type LoadOptions } from './lib/measure';
 import { measureRevocation, percentile } from './lib/revocation';
 
 /**
@@ -11,33 +12,41 @@ async function main(): Promise<void> {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
   const trials = Number(process.env.BENCH_REVOCATION_TRIALS ?? 50);
-  const baseline = await startBaseline();
   // Gateways A and B as deployed; C with its auth cache off, to measure the miss path.
   const stack = await startBenchStack([{}, {}, { GANTRY_AUTH_CACHE_TTL_MS: '0' }]);
+  const [a, b, uncached] = stack.gatewayUrls;
+  const session = await loginToken(a, stack.admin);
+  const pat = await createPat(a, session, 'bench');
+  const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+  const whoami = await (await fetch(`${a}/api/v1/user`, { headers: auth(pat.token) })).text();
+  const baseline = await startBaseline(whoami);
   try {
-    const [a, b, uncached] = stack.gatewayUrls;
-    const session = await loginToken(a, stack.admin);
-    const pat = await createPat(a, session, 'bench');
-    const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+    // The load generator (this process) on CPU 0, every server under test on CPU 1.
+    const pinned = [pinToCpu(process.pid, 0), ...[baseline.pid, ...stack.gatewayPids].map((pid) => pinToCpu(pid, 1))].every(Boolean);
+    console.log(pinned ? 'load generator pinned to CPU 0, servers under test to CPU 1' : 'not pinned (one CPU or no taskset): expect noisier ratios');
     const load = { durationSec, connections };
-    await measure('warm-up', { ...load, durationSec: 2, url: `${a}/api/v1/user`, headers: auth(pat.token) });
+    const [pidA, , pidC] = stack.gatewayPids;
+    const onA = (path: string, headers?: Record<string, string>): LoadOptions => ({ ...load, url: `${a}${path}`, headers, serverPid: pidA });
+    await measure('warm-up', { ...onA('/api/v1/user', auth(pat.token)), durationSec: 2 });
     const rows = await measureInterleaved([
-      { name: 'bare Fastify GET /hello (baseline)', options: { ...load, url: `${baseline.url}/hello` } },
-      { name: 'gateway GET /healthz (public, no auth)', options: { ...load, url: `${a}/healthz` } },
-      { name: 'gateway GET /api/v1/user, PAT, cache hit', options: { ...load, url: `${a}/api/v1/user`, headers: auth(pat.token) } },
-      { name: 'gateway GET /api/v1/user, session JWT, cache hit', options: { ...load, url: `${a}/api/v1/user`, headers: auth(session) } },
-      { name: 'gateway GET /api/v1/user, PAT, cache miss (identity each time)', options: { ...load, url: `${uncached}/api/v1/user`, headers: auth(pat.token) } },
+      { name: 'bare Fastify GET /hello (baseline)', options: { ...load, url: `${baseline.url}/hello`, serverPid: baseline.pid } },
+      { name: 'bare Fastify answering the same bytes as GET /api/v1/user', options: { ...load, url: `${baseline.url}/same`, serverPid: baseline.pid } },
+      { name: 'gateway GET /healthz (public, no auth)', options: onA('/healthz') },
+      { name: 'gateway GET /api/v1/user, PAT, cache hit', options: onA('/api/v1/user', auth(pat.token)) },
+      { name: 'gateway GET /api/v1/user, session JWT, cache hit', options: onA('/api/v1/user', auth(session)) },
+      { name: 'gateway GET /api/v1/user, PAT, cache miss (identity each time)', options: { ...load, url: `${uncached}/api/v1/user`, headers: auth(pat.token), serverPid: pidC } },
     ], rounds);
     report(`authenticated requests vs bare Fastify (${connections} connections, median of ${rounds} interleaved ${durationSec} s rounds)`, rows);
-    console.log(`cache miss / cache hit: ${(rows[4].requestsPerSec / rows[2].requestsPerSec).toFixed(2)}×`);
+    const [, , , hit, , miss] = rows;
+    console.log(`cache miss / cache hit: ${(miss.requestsPerSec / hit.requestsPerSec).toFixed(2)}× by req/s`);
 
     const revocation = await measureRevocation([a, b], session, trials);
     console.log(`\n## revocation through gateway A while gateway B is hammered (${trials} trials, ${revocation.requests} requests)`);
     console.log(`revoke response → first 401 at B: p50 ${percentile(revocation.latenciesMs, 50).toFixed(2)} ms, p99 ${percentile(revocation.latenciesMs, 99).toFixed(2)} ms`);
     console.log(`200s for requests that began after the revoke response: ${revocation.lateAccepts}`);
   } finally {
-    await stack.stop();
     await baseline.stop();
+    await stack.stop();
   }
 }
 

@@ -9,6 +9,7 @@ import { serviceEnv, startService, waitForHttp, type ServiceProcess } from '../.
 
 export interface BenchStack {
   gatewayUrls: string[];
+  gatewayPids: number[];
   admin: { username: string; password: string };
   natsUrl: string;
   stop(): Promise<void>;
@@ -32,14 +33,17 @@ export async function startBenchStack(gateways: NodeJS.ProcessEnv[] = [{}]): Pro
   const root = process.cwd();
   const processes: ServiceProcess[] = (['identity', 'assets', 'ci-runner'] as const).map((service) => startService({ service, env, logDir, root }));
   const gatewayUrls: string[] = [];
+  const gatewayPids: number[] = [];
   for (const [i, extra] of gateways.entries()) {
     const port = await freePort();
     gatewayUrls.push(`http://127.0.0.1:${port}`);
-    processes.push(startService({ service: 'gateway', instance: String(i), env: { ...env, ...extra, GANTRY_PORT: String(port) }, logDir, root }));
+    const gateway = startService({ service: 'gateway', instance: String(i), env: { ...env, ...extra, GANTRY_PORT: String(port) }, logDir, root });
+    processes.push(gateway);
+    gatewayPids.push(gateway.pid);
   }
   await Promise.all(gatewayUrls.map((url) => waitForHttp(`${url}/readyz`, 60000)));
   return {
-    gatewayUrls, admin, natsUrl: infra.nats.url,
+    gatewayUrls, gatewayPids, admin, natsUrl: infra.nats.url,
     stop: async () => {
       await Promise.all(processes.filter((p) => p.name.startsWith('gateway')).map((p) => p.stop()));
       await Promise.all(processes.map((p) => p.stop()));
@@ -49,9 +53,12 @@ export async function startBenchStack(gateways: NodeJS.ProcessEnv[] = [{}]): Pro
   };
 }
 
-/** Bare Fastify in its own process, as the gateway is. */
-export async function startBaseline(): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [join(process.cwd(), 'dist', 'bench', 'baseline-server.js'), '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Bare Fastify in its own process, as the gateway is; `/same` answers `sameBody`. */
+export async function startBaseline(sameBody: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [join(process.cwd(), 'dist', 'bench', 'baseline-server.js'), '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, BASELINE_SAME_BODY: sameBody },
+  });
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout!.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
     child.once('exit', () => reject(new Error('baseline server exited')));
@@ -59,6 +66,7 @@ export async function startBaseline(): Promise<{ url: string; stop(): Promise<vo
   await waitForHttp(`${url}/hello`, 10000);
   return {
     url,
+    pid: child.pid!,
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));

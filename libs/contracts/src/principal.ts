@@ -43,3 +43,14 @@ export type Principal = z.infer<typeof PrincipalSchema>;
 
 /** Issuer and audience of session JWTs: identity signs with them, the gateway checks both. */
 export const SESSION_JWT = { issuer: 'gantry-identity', audience: 'gantry' } as const;
+
+/** `GET /api/v1/user`: the caller as the gateway resolved it (never the credential itself). */
+export const WhoAmISchema = z.strictObject({
+  kind: PrincipalKindSchema,
+  user: z.strictObject({ id: z.string(), username: z.string(), role: RoleSchema }).nullable(),
+  repoId: z.string().nullable(),
+  runId: z.string().nullable(),
+  scopes: z.array(ScopeSchema),
+  expiresAt: z.iso.datetime().nullable(),
+});
+export type WhoAmI = z.infer<typeof WhoAmISchema>;

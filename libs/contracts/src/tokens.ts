@@ -1,4 +1,4 @@
-import { createHash, randomInt } from 'node:crypto';
+import { hash, randomInt } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 /**
@@ -65,5 +65,6 @@ export function parseToken(token: string): ParsedToken | null {
 
 /** SHA-256 (hex) of a raw token: the only form a token is stored or sent in after creation. */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  // One-shot crypto.hash: a third of createHash()'s cost, and the gateway hashes every request.
+  return hash('sha256', token, 'hex');
 }

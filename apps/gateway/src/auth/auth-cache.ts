@@ -29,10 +29,13 @@ export class AuthCache {
     return this.entries.size;
   }
 
-  /** The cached principal, or the result of `resolve` (shared with concurrent callers). */
-  get(key: string, resolve: () => Promise<Principal>): Promise<Principal> {
+  /**
+   * The cached principal (synchronously: a hit allocates no promise, the gateway's hot path), or
+   * the result of `resolve`, shared with concurrent callers.
+   */
+  get(key: string, resolve: () => Promise<Principal>): Principal | Promise<Principal> {
     const hit = this.entries.get(key);
-    if (hit) return Promise.resolve(hit);
+    if (hit) return hit;
     const pending = this.inflight.get(key);
     if (pending) return pending;
     const generation = this.generation;

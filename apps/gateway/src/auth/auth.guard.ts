@@ -25,7 +25,8 @@ export class AuthGuard implements CanActivate {
     private readonly limits: RateLimits,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  /** Synchronous for a cached credential on a route without a repository (the hot path). */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const route = request.routeOptions.url;
     const policy = policyFor(request.method, route);
@@ -34,27 +35,43 @@ export class AuthGuard implements CanActivate {
       if (policy.anonymousLimit) this.limits.anonymous(`${route}|${request.ip}`);
       return true;
     }
-    const principal = await this.authenticateLimited(request);
+    const principal = this.authenticateLimited(request);
+    return principal instanceof Promise
+      ? principal.then((resolved) => this.admit(request, policy, resolved))
+      : this.admit(request, policy, principal);
+  }
+
+  private admit(request: FastifyRequest, policy: RoutePolicy, principal: Principal): boolean | Promise<boolean> {
     request.principal = principal;
     this.limits.credential(principal.credentialId);
+    if (!policy.repoRole) {
+      authorize(principal, policy);
+      return true;
+    }
+    return this.admitToRepo(request, policy, principal);
+  }
+
+  private async admitToRepo(request: FastifyRequest, policy: RoutePolicy, principal: Principal): Promise<boolean> {
     const params = request.params as { owner: string; repo: string };
     // A bound credential on another repository learns that first (wrong_repository or 404).
-    if (policy.repoRole && principal.repoId !== null) request.repoGrant = await this.repoAccess.lookup(principal, params.owner, params.repo);
+    if (principal.repoId !== null) request.repoGrant = await this.repoAccess.lookup(principal, params.owner, params.repo);
     authorize(principal, policy);
-    if (policy.repoRole) {
-      request.repoGrant ??= await this.repoAccess.lookup(principal, params.owner, params.repo);
-      this.repoAccess.requireRole(request.repoGrant, policy.repoRole);
-    }
+    request.repoGrant ??= await this.repoAccess.lookup(principal, params.owner, params.repo);
+    this.repoAccess.requireRole(request.repoGrant, policy.repoRole!);
     return true;
   }
 
   /** Failed authentications count against the client IP: guessing tokens gets a 429. */
-  private async authenticateLimited(request: FastifyRequest): Promise<Principal> {
-    try {
-      return await this.authenticator.authenticate(request.headers, request.ip);
-    } catch (error) {
+  private authenticateLimited(request: FastifyRequest): Principal | Promise<Principal> {
+    const countFailure = (error: unknown): never => {
       if (error instanceof GantryError && httpStatusOf(error.code) === 401) this.limits.anonymous(`auth-failure|${request.ip}`);
       throw error;
+    };
+    try {
+      const principal = this.authenticator.authenticate(request.headers, request.ip);
+      return principal instanceof Promise ? principal.catch(countFailure) : principal;
+    } catch (error) {
+      return countFailure(error);
     }
   }
 }

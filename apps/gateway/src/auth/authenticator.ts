@@ -24,12 +24,18 @@ export class Authenticator {
     @Inject(RpcClient) private readonly rpc: RpcClient,
   ) {}
 
-  async authenticate(headers: IncomingHttpHeaders, ip: string): Promise<Principal> {
+  /** Synchronous on a cache hit (no promise on the hot path); throws GantryError when refused. */
+  authenticate(headers: IncomingHttpHeaders, ip: string): Principal | Promise<Principal> {
     const credential = extractCredential(headers);
     if (!credential) throw new GantryError('unauthenticated', 'authentication required: send Authorization: Bearer <token>');
     const key = hashToken(credential);
     // A hit means this exact string was checked and resolved before; only a miss validates it.
-    const principal = await this.cache.get(key, () => this.resolveUncached(credential, key));
+    const principal = this.cache.get(key, () => this.resolveUncached(credential, key));
+    return principal instanceof Promise ? principal.then((resolved) => this.admit(resolved, ip)) : this.admit(principal, ip);
+  }
+
+  /** Checks expiry (a cached principal outlives nothing) and notes the use. */
+  private admit(principal: Principal, ip: string): Principal {
     if (principal.expiresAt !== null && principal.expiresAt * 1000 <= Date.now()) {
       throw new GantryError('token_expired', principal.kind === 'session' ? 'session expired: log in again' : 'this token has expired');
     }

@@ -77,9 +77,17 @@ export const ROUTE_POLICIES: Record<string, RoutePolicy> = {
   'POST /api/v1/runner/heartbeat': { kinds: ['runner'] },
 };
 
+/** The table by method, then path template: looked up on every request without building a key. */
+const POLICIES_BY_METHOD = new Map<string, Map<string, RoutePolicy>>();
+for (const [route, policy] of Object.entries(ROUTE_POLICIES)) {
+  const [method, url] = route.split(' ');
+  if (!POLICIES_BY_METHOD.has(method)) POLICIES_BY_METHOD.set(method, new Map());
+  POLICIES_BY_METHOD.get(method)!.set(url, policy);
+}
+
 export function policyFor(method: string, url: string | undefined): RoutePolicy | undefined {
   if (url === undefined) return undefined;
-  return ROUTE_POLICIES[`${method === 'HEAD' ? 'GET' : method} ${url}`];
+  return POLICIES_BY_METHOD.get(method === 'HEAD' ? 'GET' : method)?.get(url);
 }
 
 /** Routes registered without a policy, and policies naming no route: both are mistakes. */

@@ -3,7 +3,7 @@ import {
   ApiKeySchema, ChangePasswordBodySchema, CreateApiKeyBodySchema, CreatedApiKeySchema, CreatedInstallTokenSchema, CreatedPatSchema,
   CreateInstallTokenBodySchema, CreatePatBodySchema, CreateRepoBodySchema, CreateUserBodySchema, ErrorEnvelopeSchema, ExchangeBodySchema,
   InstallTokenSchema, LoginBodySchema, LoginResponseSchema, MemberSchema, PatSchema, PutMemberBodySchema, RepoSchema, RevokeLeakedBodySchema,
-  RunnerSchema, RunnerTokenSchema, SetPasswordBodySchema, UpdateRepoBodySchema, UpdateUserBodySchema, UserSchema, pageOf,
+  RunnerSchema, RunnerTokenSchema, WhoAmISchema, SetPasswordBodySchema, UpdateRepoBodySchema, UpdateUserBodySchema, UserSchema, pageOf,
 } from '#contracts';
 import { ROUTE_POLICIES, USER_KINDS } from '../auth/route-policy';
 
@@ -29,6 +29,7 @@ const BODIES: Record<string, z.ZodType> = {
 /** Success bodies by route (status 200 unless the route creates: 201). */
 const RESPONSES: Record<string, z.ZodType> = {
   'POST /api/v1/auth/login': LoginResponseSchema,
+  'GET /api/v1/user': WhoAmISchema,
   'POST /api/v1/user/tokens': CreatedPatSchema,
   'GET /api/v1/user/tokens': items(PatSchema),
   'GET /api/v1/user/tokens/:id': PatSchema,

@@ -1,12 +1,28 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Put, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { ChangePasswordBodySchema, CreatePatBodySchema, IdentityRequests, type ChangePasswordBody, type CreatePatBody } from '#contracts';
+import { ChangePasswordBodySchema, CreatePatBodySchema, IdentityRequests, WhoAmISchema, type ChangePasswordBody, type CreatePatBody, type Principal, type WhoAmI } from '#contracts';
 import { RpcClient } from '#platform';
 import { principalOf, requestContextOf } from '../auth/principal';
 import { IdParam } from '../http/params';
+import { ResponseSchema } from '../http/response-schema';
 import { ZodPipe } from '../http/zod-body.pipe';
 
 const Pats = IdentityRequests.pats;
+
+/** A cached principal is one immutable object shared by every hit: its view is built once. */
+const whoamiViews = new WeakMap<Principal, WhoAmI>();
+
+function whoamiOf(principal: Principal): WhoAmI {
+  const { userId, username, role } = principal;
+  return {
+    kind: principal.kind,
+    user: userId && username && role ? { id: userId, username, role } : null,
+    repoId: principal.repoId,
+    runId: principal.runId,
+    scopes: principal.scopes,
+    expiresAt: principal.expiresAt === null ? null : new Date(principal.expiresAt * 1000).toISOString(),
+  };
+}
 
 /** The caller's own account: who am I, my password, my personal access tokens. */
 @Controller('/api/v1/user')
@@ -14,16 +30,12 @@ export class UserController {
   constructor(private readonly rpc: RpcClient) {}
 
   @Get()
-  whoami(@Req() request: FastifyRequest) {
+  @ResponseSchema(WhoAmISchema)
+  whoami(@Req() request: FastifyRequest): WhoAmI {
     const principal = principalOf(request);
-    return {
-      kind: principal.kind,
-      user: principal.userId ? { id: principal.userId, username: principal.username, role: principal.role } : null,
-      repoId: principal.repoId,
-      runId: principal.runId,
-      scopes: principal.scopes,
-      expiresAt: principal.expiresAt === null ? null : new Date(principal.expiresAt * 1000).toISOString(),
-    };
+    let view = whoamiViews.get(principal);
+    if (!view) whoamiViews.set(principal, (view = whoamiOf(principal)));
+    return view;
   }
 
   /** Ends every other session of the user; this one stays. */
