@@ -6,7 +6,7 @@ import { loadAssetsConfig } from './config';
 async function main(): Promise<void> {
   const config = loadAssetsConfig();
   const logger = createLogger('assets', config.GANTRY_LOG_LEVEL);
-  await startService(AssetsModule.forRoot(config, logger), 'assets', config.GANTRY_NATS_URL, logger);
+  await startService(AssetsModule.forRoot(config, logger), 'assets', config, logger);
 }
 
 main().catch((error: unknown) => {

@@ -6,7 +6,7 @@ import { loadCiConfig } from './config';
 async function main(): Promise<void> {
   const config = loadCiConfig();
   const logger = createLogger('ci-runner', config.GANTRY_LOG_LEVEL);
-  await startService(CiModule.forRoot(config, logger), 'ci-runner', config.GANTRY_NATS_URL, logger);
+  await startService(CiModule.forRoot(config, logger), 'ci-runner', config, logger);
 }
 
 main().catch((error: unknown) => {

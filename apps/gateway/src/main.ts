@@ -8,7 +8,7 @@ async function main(): Promise<void> {
   const logger = createLogger('gateway', config.GANTRY_LOG_LEVEL);
   const app = await createGateway(config, logger);
   await app.listen(config.GANTRY_PORT, config.GANTRY_HOST);
-  exitOnSignals(app, logger);
+  exitOnSignals(app, logger, { timeoutMs: config.GANTRY_SHUTDOWN_TIMEOUT_MS });
   logger.info({ url: await app.getUrl(), publicUrl: config.GANTRY_PUBLIC_URL }, 'gateway listening');
 }
 

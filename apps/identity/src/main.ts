@@ -6,7 +6,7 @@ import { loadIdentityConfig } from './config';
 async function main(): Promise<void> {
   const config = loadIdentityConfig();
   const logger = createLogger('identity', config.GANTRY_LOG_LEVEL);
-  await startService(IdentityModule.forRoot(config, logger), 'identity', config.GANTRY_NATS_URL, logger);
+  await startService(IdentityModule.forRoot(config, logger), 'identity', config, logger);
 }
 
 main().catch((error: unknown) => {

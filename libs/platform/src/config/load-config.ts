@@ -25,6 +25,8 @@ export const CommonConfigSchema = z.object({
   GANTRY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Milliseconds a NATS request may take before the caller gives up. */
   GANTRY_NATS_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+  /** How long a SIGTERM's graceful shutdown may take before the process exits 1 anyway. */
+  GANTRY_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(8000),
 });
 
 export const DatabaseConfigSchema = z.object({

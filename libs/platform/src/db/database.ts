@@ -24,6 +24,8 @@ export class Database implements Tx {
     this.pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolSize,
+      // Unreachable database: fail the caller (and shutdown) after a while instead of waiting for ever.
+      connectionTimeoutMillis: 5000,
       application_name: options.applicationName,
       options: `-c search_path=${quoteIdent(options.schema)}`,
     });

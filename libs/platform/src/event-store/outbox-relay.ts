@@ -30,6 +30,8 @@ export class OutboxRelay {
   private wakeAgain = false;
   private stopped = false;
   private failures = 0;
+  /** Ends the backoff wait after a failed pass early (stop() uses it). */
+  private endBackoff: (() => void) | null = null;
   /** Counters for tests and metrics: a duplicate ack means an event was sent twice. */
   readonly stats = { published: 0, duplicates: 0 };
 
@@ -64,16 +66,21 @@ export class OutboxRelay {
     });
   }
 
-  /** Resolves once everything committed so far is published (tests and shutdown use it). */
+  /**
+   * Resolves once everything committed so far is published; rejects when a pass fails (database
+   * or NATS down). Tests use it, and shutdown after stop().
+   */
   async flush(): Promise<void> {
     while (this.draining) await this.draining;
     let published: number;
     do published = await this.publishBatch(); while (published > 0);
   }
 
+  /** No more passes: waits for the one running, cutting its backoff short after a failure. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
+    this.endBackoff?.();
     await this.draining;
     await this.listener?.end().catch(() => undefined);
   }
@@ -85,8 +92,12 @@ export class OutboxRelay {
     } catch (error) {
       this.failures++;
       const delay = Math.min(MAX_BACKOFF_MS, 100 * 2 ** this.failures);
-      this.logger.warn({ err: errorSummary(error), retryInMs: delay }, 'outbox relay: publish failed, will retry');
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      this.logger.warn({ err: errorSummary(error), retryInMs: delay }, 'outbox relay: pass failed (database or NATS unreachable), will retry');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        this.endBackoff = () => (clearTimeout(timer), resolve());
+      });
+      this.endBackoff = null;
       this.wakeAgain = true;
     }
   }

@@ -9,14 +9,19 @@ import { exitOnSignals } from './shutdown';
  * Starts a backend service as a Nest microservice on the NATS transport. Every handler joins the
  * queue group named after the service, so replicas share the load.
  */
-export async function startService(module: Type | DynamicModule, service: string, natsUrl: string, logger: Logger): Promise<INestMicroservice> {
+export async function startService(
+  module: Type | DynamicModule,
+  service: string,
+  config: { GANTRY_NATS_URL: string; GANTRY_SHUTDOWN_TIMEOUT_MS: number },
+  logger: Logger,
+): Promise<INestMicroservice> {
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(module, {
     transport: Transport.NATS,
-    options: { servers: natsUrl, queue: service, name: `${service}-rpc-${process.pid}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 },
+    options: { servers: config.GANTRY_NATS_URL, queue: service, name: `${service}-rpc-${process.pid}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 },
     logger: new PinoNestLogger(logger),
   });
   await app.listen();
-  exitOnSignals(app, logger);
+  exitOnSignals(app, logger, { timeoutMs: config.GANTRY_SHUTDOWN_TIMEOUT_MS });
   logger.info({ service }, 'service started');
   return app;
 }

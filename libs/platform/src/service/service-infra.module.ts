@@ -28,6 +28,7 @@ class InfraLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     private readonly relay: OutboxRelay,
     private readonly db: Database,
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -35,8 +36,10 @@ class InfraLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.relay.flush().catch(() => undefined); // publish what is committed while NATS is up
+    // Stop first: while the database or NATS is down the relay would retry for ever. Then one last
+    // attempt at what is committed; what it cannot publish stays in the outbox for the next start.
     await this.relay.stop();
+    await this.relay.flush().catch((error: unknown) => this.logger.warn({ err: String(error) }, 'outbox relay: unpublished events stay in the outbox until the next start'));
     await this.nc.drain().catch(() => undefined);
     await this.db.close();
   }
