@@ -12,6 +12,9 @@ async function main(): Promise<void> {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
   const trials = Number(process.env.BENCH_REVOCATION_TRIALS ?? 50);
+  // The load generator (this process) on CPU 0, and with it everything it starts (NATS, PostgreSQL,
+  // backend services): only the server under test, pinned below, runs on CPU 1.
+  const pinnedHere = pinToCpu(process.pid, 0);
   // Gateways A and B as deployed; C with its auth cache off, to measure the miss path.
   const stack = await startBenchStack([{}, {}, { GANTRY_AUTH_CACHE_TTL_MS: '0' }]);
   const [a, b, uncached] = stack.gatewayUrls;
@@ -21,9 +24,8 @@ async function main(): Promise<void> {
   const whoami = await (await fetch(`${a}/api/v1/user`, { headers: auth(pat.token) })).text();
   const baseline = await startBaseline(whoami);
   try {
-    // The load generator (this process) on CPU 0, every server under test on CPU 1.
-    const pinned = [pinToCpu(process.pid, 0), ...[baseline.pid, ...stack.gatewayPids].map((pid) => pinToCpu(pid, 1))].every(Boolean);
-    console.log(pinned ? 'load generator pinned to CPU 0, servers under test to CPU 1' : 'not pinned (one CPU or no taskset): expect noisier ratios');
+    const pinned = [pinnedHere, ...[baseline.pid, ...stack.gatewayPids].map((pid) => pinToCpu(pid, 1))].every(Boolean);
+    console.log(pinned ? 'servers under test pinned to CPU 1, everything else to CPU 0' : 'not pinned (one CPU or no taskset): expect noisier ratios');
     const load = { durationSec, connections };
     const [pidA, , pidC] = stack.gatewayPids;
     const onA = (path: string, headers?: Record<string, string>): LoadOptions => ({ ...load, url: `${a}${path}`, headers, serverPid: pidA });
@@ -38,7 +40,7 @@ async function main(): Promise<void> {
     ], rounds);
     report(`authenticated requests vs bare Fastify (${connections} connections, median of ${rounds} interleaved ${durationSec} s rounds)`, rows);
     const [, , , hit, , miss] = rows;
-    console.log(`cache miss / cache hit: ${(miss.requestsPerSec / hit.requestsPerSec).toFixed(2)}× by req/s`);
+    console.log(`cache miss / cache hit: ${(miss.throughputRatio / hit.throughputRatio).toFixed(2)}× by req/s`);
 
     const revocation = await measureRevocation([a, b], session, trials);
     console.log(`\n## revocation through gateway A while gateway B is hammered (${trials} trials, ${revocation.requests} requests)`);

@@ -42,39 +42,50 @@ export async function measure(name: string, options: LoadOptions): Promise<Measu
   };
 }
 
+/** A scenario's median round, with its ratios to the baseline (the first scenario). */
+export interface Row extends Measurement {
+  /** Median over rounds of this round's req/s ÷ the baseline's req/s in the same round. */
+  throughputRatio: number;
+  /** Median over rounds of the baseline's CPU µs/request ÷ this one's in the same round. */
+  cpuRatio: number | null;
+}
+
 /**
  * Prints measurements side by side, each as a ratio to the first (the baseline): by requests per
  * second, and by server CPU per request (capacity per core, which does not depend on how fast the
  * load generator sharing this machine can go).
  */
-export function report(title: string, rows: Measurement[]): void {
-  const [baseline] = rows;
-  const cpuRatio = (row: Measurement) =>
-    row.cpuUsPerRequest && baseline.cpuUsPerRequest ? `${(baseline.cpuUsPerRequest / row.cpuUsPerRequest).toFixed(2)}×` : 'n/a';
+export function report(title: string, rows: Row[]): void {
   console.log(`\n## ${title}`);
   console.log('| scenario | req/s | p50 ms | p99 ms | non-2xx | errors | server CPU µs/req | ratio by req/s | ratio by CPU/req |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) {
-    const ratio = (row.requestsPerSec / baseline.requestsPerSec).toFixed(2);
     const cpu = row.cpuUsPerRequest === null ? 'n/a' : row.cpuUsPerRequest.toFixed(1);
-    console.log(`| ${row.name} | ${row.requestsPerSec.toFixed(0)} | ${row.p50Ms} | ${row.p99Ms} | ${row.non2xx} | ${row.errors} | ${cpu} | ${ratio}× | ${cpuRatio(row)} |`);
+    const cpuRatio = row.cpuRatio === null ? 'n/a' : `${row.cpuRatio.toFixed(2)}×`;
+    console.log(`| ${row.name} | ${row.requestsPerSec.toFixed(0)} | ${row.p50Ms} | ${row.p99Ms} | ${row.non2xx} | ${row.errors} | ${cpu} | ${row.throughputRatio.toFixed(2)}× | ${cpuRatio} |`);
   }
 }
 
 /**
- * Runs every scenario `rounds` times, interleaved (A B C, A B C, …), and keeps each one's median
- * round by req/s and its median CPU per request: background noise on a shared machine then hits
- * all scenarios alike.
+ * Runs every scenario `rounds` times, interleaved (A B C, A B C, …). Each scenario reports its
+ * median round, and ratios taken within each round, then the median of those: a burst of
+ * background load on a shared machine then skews one round's pairs, not a whole column.
  */
-export async function measureInterleaved(scenarios: { name: string; options: LoadOptions }[], rounds: number): Promise<Measurement[]> {
-  const results = new Map<string, Measurement[]>(scenarios.map((s) => [s.name, []]));
+export async function measureInterleaved(scenarios: { name: string; options: LoadOptions }[], rounds: number): Promise<Row[]> {
+  const runs: Measurement[][] = scenarios.map(() => []);
   for (let round = 0; round < rounds; round++) {
-    for (const scenario of scenarios) results.get(scenario.name)!.push(await measure(scenario.name, scenario.options));
+    for (const [i, scenario] of scenarios.entries()) runs[i].push(await measure(scenario.name, scenario.options));
   }
-  return scenarios.map((s) => {
-    const runs = results.get(s.name)!;
-    const cpu = runs.map((run) => run.cpuUsPerRequest);
-    return { ...median(runs, (run) => run.requestsPerSec), cpuUsPerRequest: cpu.includes(null) ? null : median(cpu as number[], (x) => x) };
+  const [baseline] = runs;
+  return runs.map((own) => {
+    const cpu = own.map((run) => run.cpuUsPerRequest);
+    const cpuRatios = own.map((run, round) => (run.cpuUsPerRequest && baseline[round].cpuUsPerRequest ? baseline[round].cpuUsPerRequest! / run.cpuUsPerRequest : null));
+    return {
+      ...median(own, (run) => run.requestsPerSec),
+      cpuUsPerRequest: cpu.includes(null) ? null : median(cpu as number[], (x) => x),
+      throughputRatio: median(own.map((run, round) => run.requestsPerSec / baseline[round].requestsPerSec), (x) => x),
+      cpuRatio: cpuRatios.includes(null) ? null : median(cpuRatios as number[], (x) => x),
+    };
   });
 }
 
