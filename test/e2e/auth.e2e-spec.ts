@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { importJWK, SignJWT, type JWK } from 'jose';
 import pg from 'pg';
+import { WhoAmISchema } from '../../libs/contracts/src/principal';
 import { generateToken } from '../../libs/contracts/src/tokens';
 import { call, login, startGantry, type GantryStack } from '../support/gantry-stack';
 
@@ -21,6 +22,7 @@ describe('first slice: login → /api/v1/user through the real gateway', () => {
     const response = await call(`${stack.url}/api/v1/user`, { token });
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ kind: 'session', user: { username: 'admin', role: 'admin' } });
+    expect(WhoAmISchema.parse(response.body)).toEqual(response.body); // exactly the contract, nothing more
     expect(response.body.scopes).toContain('users:admin');
     expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
+import { WhoAmISchema } from '../../libs/contracts/src/principal';
 import { generateToken } from '../../libs/contracts/src/tokens';
 import { ROUTE_POLICIES } from '../../apps/gateway/src/auth/route-policy';
 import { readEventsStream } from '../../libs/platform/src/testing/stream-reader';
@@ -154,6 +155,7 @@ describe('install tokens, runners, API keys and leaked-token revocation (two gat
       expect((await b.get('/api/v1/repos/admin/key-home', undefined, { 'x-gantry-key': key.key })).status).toBe(200);
       const me = await a.get('/api/v1/user', key.key);
       expect(me.body).toMatchObject({ kind: 'api_key', user: null, scopes: ['repo:read', 'assets:write'] });
+      expect(WhoAmISchema.parse(me.body)).toEqual(me.body);
       const list = await a.get('/api/v1/repos/admin/key-home/keys', admin);
       expect(list.body.items[0]).toMatchObject({ id: key.id, name: 'deploy', prefix: key.key.slice(0, 8) });
       expect(JSON.stringify(list.body)).not.toContain(key.key);
