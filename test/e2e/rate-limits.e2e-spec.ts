@@ -69,5 +69,12 @@ describe('rate limits (per gateway instance)', () => {
     expect(guess!.status).toBe(429);
     await sleep(Number(guess!.headers.get('retry-after')) * 1000);
     expect((await api.get('/api/v1/user', generateToken('pat'))).status).toBe(401);
+    // Refused before any lookup (no credential at all) counts too.
+    let anonymous;
+    for (let i = 0; i < 20; i++) {
+      anonymous = await api.get('/api/v1/user');
+      if (anonymous.status === 429) break;
+    }
+    expect(anonymous!.status).toBe(429);
   });
 });

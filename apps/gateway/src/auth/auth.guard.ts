@@ -63,16 +63,17 @@ export class AuthGuard implements CanActivate {
 
   /** Failed authentications count against the client IP: guessing tokens gets a 429. */
   private authenticateLimited(request: FastifyRequest): Principal | Promise<Principal> {
-    const countFailure = (error: unknown): never => {
-      if (error instanceof GantryError && httpStatusOf(error.code) === 401) this.limits.anonymous(`auth-failure|${request.ip}`);
-      throw error;
-    };
     try {
       const principal = this.authenticator.authenticate(request.headers, request.ip);
-      return principal instanceof Promise ? principal.catch(countFailure) : principal;
+      return principal instanceof Promise ? principal.catch((error: unknown) => this.countFailure(request, error)) : principal;
     } catch (error) {
-      return countFailure(error);
+      return this.countFailure(request, error);
     }
+  }
+
+  private countFailure(request: FastifyRequest, error: unknown): never {
+    if (error instanceof GantryError && httpStatusOf(error.code) === 401) this.limits.anonymous(`auth-failure|${request.ip}`);
+    throw error;
   }
 }
 
