@@ -77,18 +77,21 @@ export async function measureInterleaved(scenarios: { name: string; options: Loa
     for (const [i, scenario] of scenarios.entries()) runs[i].push(await measure(scenario.name, scenario.options));
   }
   const [baseline] = runs;
-  return runs.map((own) => {
-    const cpu = own.map((run) => run.cpuUsPerRequest);
-    const cpuRatios = own.map((run, round) => (run.cpuUsPerRequest && baseline[round].cpuUsPerRequest ? baseline[round].cpuUsPerRequest! / run.cpuUsPerRequest : null));
-    return {
-      ...median(own, (run) => run.requestsPerSec),
-      cpuUsPerRequest: cpu.includes(null) ? null : median(cpu as number[], (x) => x),
-      throughputRatio: median(own.map((run, round) => run.requestsPerSec / baseline[round].requestsPerSec), (x) => x),
-      cpuRatio: cpuRatios.includes(null) ? null : median(cpuRatios as number[], (x) => x),
-    };
-  });
+  return runs.map((own) => ({
+    ...[...own].sort((x, y) => x.requestsPerSec - y.requestsPerSec)[Math.floor(own.length / 2)], // a copy: `own` keeps round order
+    cpuUsPerRequest: median(own.map((run) => run.cpuUsPerRequest)),
+    throughputRatio: median(own.map((run, round) => run.requestsPerSec / baseline[round].requestsPerSec))!,
+    cpuRatio: median(own.map((run, round) => perRequestRatio(baseline[round].cpuUsPerRequest, run.cpuUsPerRequest))),
+  }));
 }
 
-function median<T>(values: T[], by: (value: T) => number): T {
-  return [...values].sort((a, b) => by(a) - by(b))[Math.floor(values.length / 2)];
+/** The baseline's CPU per request over this one's: how many of this fit where one baseline does. */
+function perRequestRatio(baseline: number | null, own: number | null): number | null {
+  return baseline && own ? baseline / own : null;
+}
+
+/** The median, or null when any value is unknown. */
+function median(values: (number | null)[]): number | null {
+  if (values.includes(null)) return null;
+  return (values as number[]).sort((a, b) => a - b)[Math.floor(values.length / 2)];
 }

@@ -31,11 +31,11 @@ export class Authenticator {
     const key = hashToken(credential);
     // A hit means this exact string was checked and resolved before; only a miss validates it.
     const principal = this.cache.get(key, () => this.resolveUncached(credential, key));
-    return principal instanceof Promise ? principal.then((resolved) => this.admit(resolved, ip)) : this.admit(principal, ip);
+    return principal instanceof Promise ? principal.then((resolved) => this.usable(resolved, ip)) : this.usable(principal, ip);
   }
 
   /** Checks expiry (a cached principal outlives nothing) and notes the use. */
-  private admit(principal: Principal, ip: string): Principal {
+  private usable(principal: Principal, ip: string): Principal {
     if (principal.expiresAt !== null && principal.expiresAt * 1000 <= Date.now()) {
       throw new GantryError('token_expired', principal.kind === 'session' ? 'session expired: log in again' : 'this token has expired');
     }

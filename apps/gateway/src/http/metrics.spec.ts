@@ -1,5 +1,5 @@
 import { Histogram, Registry } from 'prom-client';
-import { HttpMetrics } from './metrics';
+import { HttpMetrics, LATENCY_BUCKETS } from './metrics';
 
 /** The gateway tallies requests itself; its exposition must read exactly as prom-client's own. */
 describe('HttpMetrics', () => {
@@ -17,7 +17,7 @@ describe('HttpMetrics', () => {
     const reference = new Registry();
     const histogram = new Histogram({
       name: 'gantry_http_request_duration_seconds', help: 'HTTP request latency by method and route',
-      labelNames: ['method', 'route'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [reference],
+      labelNames: ['method', 'route'], buckets: LATENCY_BUCKETS, registers: [reference],
     });
     for (const [method, route, status, seconds] of observations) {
       metrics.record(method, route, status, seconds);

@@ -3,7 +3,7 @@ import {
   ApiKeySchema, ChangePasswordBodySchema, CreateApiKeyBodySchema, CreatedApiKeySchema, CreatedInstallTokenSchema, CreatedPatSchema,
   CreateInstallTokenBodySchema, CreatePatBodySchema, CreateRepoBodySchema, CreateUserBodySchema, ErrorEnvelopeSchema, ExchangeBodySchema,
   InstallTokenSchema, LoginBodySchema, LoginResponseSchema, MemberSchema, PatSchema, PutMemberBodySchema, RepoSchema, RevokeLeakedBodySchema,
-  RunnerSchema, RunnerTokenSchema, WhoAmISchema, SetPasswordBodySchema, UpdateRepoBodySchema, UpdateUserBodySchema, UserSchema, pageOf,
+  RunnerSchema, RunnerTokenSchema, SetPasswordBodySchema, UpdateRepoBodySchema, UpdateUserBodySchema, UserSchema, WhoAmISchema, pageOf,
 } from '#contracts';
 import { ROUTE_POLICIES, USER_KINDS } from '../auth/route-policy';
 

@@ -28,6 +28,7 @@ export const CommonConfigSchema = z.object({
   /** How long a SIGTERM's graceful shutdown may take before the process exits 1 anyway. */
   GANTRY_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(8000),
 });
+export type CommonConfig = z.infer<typeof CommonConfigSchema>;
 
 export const DatabaseConfigSchema = z.object({
   GANTRY_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),

@@ -2,6 +2,7 @@ import type { DynamicModule, INestMicroservice, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import type { Logger } from 'pino';
+import type { CommonConfig } from '../config/load-config';
 import { PinoNestLogger } from '../logging/logger';
 import { exitOnSignals } from './shutdown';
 
@@ -12,7 +13,7 @@ import { exitOnSignals } from './shutdown';
 export async function startService(
   module: Type | DynamicModule,
   service: string,
-  config: { GANTRY_NATS_URL: string; GANTRY_SHUTDOWN_TIMEOUT_MS: number },
+  config: Pick<CommonConfig, 'GANTRY_NATS_URL' | 'GANTRY_SHUTDOWN_TIMEOUT_MS'>,
   logger: Logger,
 ): Promise<INestMicroservice> {
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(module, {

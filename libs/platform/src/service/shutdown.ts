@@ -24,8 +24,7 @@ export function exitOnSignals(app: INestApplicationContext, logger: Logger, opti
     const deadline = setTimeout(() => {
       logger.error({ timeoutMs: options.timeoutMs }, 'shutdown timed out: exiting without finishing the shutdown hooks');
       exit(1);
-    }, options.timeoutMs);
-    deadline.unref();
+    }, options.timeoutMs); // not unref'd: a hook stuck on no handle at all must not end in a silent exit 0
     app.close().then(
       () => {
         clearTimeout(deadline);
