@@ -39,7 +39,12 @@ describe('shutdown while the database is down', () => {
 
   it('exits 0 within its deadline, leaving unpublished events in the outbox', async () => {
     await infra.postgres.stop();
-    await waitFor(async () => log().includes('outbox relay: pass failed'), { timeoutMs: 10000, message: 'relay never noticed the database was gone' });
+    // On failure, quote the service's log: a crash (not a slow relay) is the usual reason.
+    await waitFor(async () => log().includes('outbox relay: pass failed'), { timeoutMs: 10000, message: 'relay never noticed the database was gone' }).catch(
+      (error: Error) => {
+        throw new Error(`${error.message}; identity's log ends:\n${log().slice(-3000)}`);
+      },
+    );
     await new Promise((resolve) => setTimeout(resolve, 1500)); // into a multi-second backoff
     const started = Date.now();
     expect(await identity.stop(30000)).toBe(0); // a SIGKILL at the 30 s grace would read null

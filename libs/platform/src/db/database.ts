@@ -40,16 +40,23 @@ export class Database implements Tx {
   /** Runs `work` in one transaction: commit on success, rollback on any error. */
   async transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // pg-pool takes its error listener off a checked-out client. A connection lost while no query
+    // runs on it (a database restart while the relay awaits NATS acks) would then be an unhandled
+    // 'error' event that kills the process; here it only fails this transaction.
+    let broken: Error | undefined;
+    const onError = (error: Error) => (broken = error);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await work(client);
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await client.query('ROLLBACK').catch((rollbackError: Error) => (broken ??= rollbackError));
       throw error;
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(broken); // a broken connection is discarded, not handed to the next caller
     }
   }
 

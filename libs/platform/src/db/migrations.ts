@@ -11,6 +11,9 @@ export type MigrationClass = new () => MigrationInterface;
  */
 export async function runMigrations(url: string, schema: string, migrations: MigrationClass[]): Promise<string[]> {
   const lock = new pg.Client({ connectionString: url });
+  // The lock connection idles while TypeORM migrates; if the database goes away meanwhile, the
+  // migration itself fails. Without a listener the lost connection would crash the process instead.
+  lock.on('error', () => undefined);
   await lock.connect();
   try {
     await lock.query('SELECT pg_advisory_lock(hashtext($1))', [`gantry-migrations:${schema}`]);
