@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { EventEnvelopeSchema } from './envelope';
+import { CiEvents } from './ci/events';
 import { IdentityEvents } from './identity/events';
 import type { EventContract } from './kernel';
 
 /** Every event contract, by type. */
-export const ALL_EVENTS: readonly EventContract[] = [...Object.values(IdentityEvents)];
+export const ALL_EVENTS: readonly EventContract[] = [...Object.values(IdentityEvents), ...Object.values(CiEvents)];
 
 /**
  * JSON Schema (2020-12) of the event envelope and of each event's `data`, for audit subscribers

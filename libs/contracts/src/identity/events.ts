@@ -62,6 +62,10 @@ export const IdentityEvents = {
   })),
   apiKeyRevoked: defineEvent('identity.api_key.revoked', 1, z.strictObject({ keyId: z.string(), repoId: z.string(), reason: z.enum(['admin', 'leaked']) })),
   /** Audit of a leaked-credential report: how many were submitted and which credentials it killed. */
+  /** A CI run's token, issued as the run starts (never the token or its hash). */
+  ciTokenIssued: defineEvent('identity.ci_token.issued', 1, z.strictObject({ tokenId: z.string(), runId: z.string(), repoId: z.string(), expiresAt: at })),
+  /** Revoked when its run ended (consumed from events.ci.run.ended) or its repository was deleted. */
+  ciTokenRevoked: defineEvent('identity.ci_token.revoked', 1, z.strictObject({ tokenId: z.string(), runId: z.string(), reason: z.enum(['run_ended', 'repo_deleted']) })),
   credentialRevokedAsLeaked: defineEvent('identity.credential.revoked_as_leaked', 1, z.strictObject({
     submitted: z.number().int(), revoked: z.array(z.strictObject({ kind: z.enum(['pat', 'runner', 'api_key']), id: z.string() })),
   })),

@@ -1,3 +1,4 @@
+import { CiTokenRequests } from './ci-tokens';
 import { ApiKeyRequests, LeakedCredentialsRequests } from './api-keys';
 import { RepoRequests } from './repos';
 import { RunnerRequests } from './runners';
@@ -14,4 +15,5 @@ export const IdentityRequests = {
   runners: RunnerRequests,
   apiKeys: ApiKeyRequests,
   leaked: LeakedCredentialsRequests,
+  ciTokens: CiTokenRequests,
 } as const;
