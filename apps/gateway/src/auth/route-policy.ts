@@ -16,7 +16,7 @@ export interface RoutePolicy {
 
 const PUBLIC: RoutePolicy = { public: true };
 const PUBLIC_LIMITED: RoutePolicy = { public: true, anonymousLimit: true };
-const REPO_READERS: readonly PrincipalKind[] = ['session', 'pat', 'api_key'];
+const REPO_READERS: readonly PrincipalKind[] = ['session', 'pat', 'api_key', 'ci_job'];
 const ANY_CREDENTIAL: RoutePolicy = { kinds: ['session', 'pat', 'runner', 'ci_job', 'api_key'] };
 export const USER_KINDS: readonly PrincipalKind[] = ['session', 'pat'];
 
