@@ -15,6 +15,8 @@ RUN npm run build
 # together in /app because package.json `imports` maps #contracts/#platform to ./dist/libs/...
 FROM node:24-slim AS runtime
 ENV NODE_ENV=production
+# CI steps on the local executor run /bin/sh scripts that commonly call the API with curl.
+RUN apt-get update && apt-get install -y --no-install-recommends curl ca-certificates && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force

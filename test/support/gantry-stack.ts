@@ -16,7 +16,9 @@ export interface GantryStack {
   logDir: string;
   /** Every line every service logged so far (for secret scans). */
   logs(): string;
-  /** Starts a stopped backend service again (same environment). */
+  /** Stops a backend service (SIGTERM; the first replica when there are several). */
+  stopService(service: 'identity' | 'assets' | 'ci-runner'): Promise<void>;
+  /** Starts a stopped backend service again (same environment); stops it first if it runs. */
   restart(service: 'identity' | 'assets' | 'ci-runner'): Promise<void>;
   stop(): Promise<void>;
 }
@@ -25,7 +27,7 @@ export interface GantryStack {
  * The whole product as users run it: the built services (dist/) as separate processes, on this
  * test file's own NATS, database and bucket.
  */
-export async function startGantry(options: { gateways?: number; env?: NodeJS.ProcessEnv } = {}): Promise<GantryStack> {
+export async function startGantry(options: { gateways?: number; ciRunners?: number; env?: NodeJS.ProcessEnv } = {}): Promise<GantryStack> {
   const infra = await testInfra();
   const logDir = join(infra.dir, 'logs');
   const admin = { username: 'admin', password: randomBytes(16).toString('base64url') };
@@ -39,13 +41,15 @@ export async function startGantry(options: { gateways?: number; env?: NodeJS.Pro
     },
   );
   const root = process.cwd();
-  const processes: ServiceProcess[] = (['identity', 'assets', 'ci-runner'] as const).map((service) => startService({ service, env, logDir, root }));
-  const urls: string[] = [];
-  for (let i = 0; i < (options.gateways ?? 1); i++) {
-    const port = await freePort();
-    urls.push(`http://127.0.0.1:${port}`);
-    processes.push(startService({ service: 'gateway', instance: String.fromCharCode(97 + i), env: { ...env, GANTRY_PORT: String(port) }, logDir, root }));
+  const ports = await Promise.all(Array.from({ length: options.gateways ?? 1 }, () => freePort()));
+  const urls = ports.map((port) => `http://127.0.0.1:${port}`);
+  // Runs reach the first gateway: GANTRY_URL in a step's environment.
+  env.GANTRY_PUBLIC_URL ??= urls[0];
+  const processes: ServiceProcess[] = (['identity', 'assets'] as const).map((service) => startService({ service, env, logDir, root }));
+  for (let i = 0; i < (options.ciRunners ?? 1); i++) {
+    processes.push(startService({ service: 'ci-runner', instance: i === 0 ? undefined : String.fromCharCode(97 + i), env, logDir, root }));
   }
+  ports.forEach((port, i) => processes.push(startService({ service: 'gateway', instance: String.fromCharCode(97 + i), env: { ...env, GANTRY_PORT: String(port) }, logDir, root })));
   // Gateways first: they flush usage records to identity on the way out.
   const stop = async () => {
     await Promise.all(processes.filter((p) => p.name.startsWith('gateway')).map((p) => p.stop()));
@@ -61,12 +65,15 @@ export async function startGantry(options: { gateways?: number; env?: NodeJS.Pro
     await stop();
     throw new Error(`${(error as Error).message}\n--- service logs ---\n${logs.slice(-4000)}`);
   }
+  const stopService = async (service: 'identity' | 'assets' | 'ci-runner') => {
+    await processes.find((p) => p.name === service)!.stop();
+  };
   const restart = async (service: 'identity' | 'assets' | 'ci-runner') => {
     const index = processes.findIndex((p) => p.name === service);
     await processes[index].stop();
     processes[index] = startService({ service, env, logDir, root });
   };
-  return { url: urls[0], urls, infra, admin, processes, logDir, logs: () => readLogs(logDir), stop, restart };
+  return { url: urls[0], urls, infra, admin, processes, logDir, logs: () => readLogs(logDir), stop, stopService, restart };
 }
 
 function readLogs(dir: string): string {

@@ -15,6 +15,12 @@ import { HealthController } from './health/health.controller';
 import { ErrorEnvelopeFilter } from './http/error.filter';
 import { HttpMetrics } from './http/metrics';
 import { CredentialsController } from './credentials/credentials.controller';
+import { ClaimWaiter } from './ci/claim-waiter';
+import { JobsController } from './ci/jobs.controller';
+import { RunLiveHub } from './ci/run-live-hub';
+import { RunnerRunsController } from './ci/runner-runs.controller';
+import { RunsController } from './ci/runs.controller';
+import { RunLocator } from './auth/run-locator';
 import { RateLimits } from './http/rate-limits.service';
 import { ReposController } from './repos/repos.controller';
 import { InstallTokensController } from './runners/install-tokens.controller';
@@ -39,6 +45,7 @@ export class GatewayModule {
       controllers: [
         HealthController, AuthController, UserController, UsersController, AdminTokensController, ReposController,
         InstallTokensController, RunnersController, RunnerApiController, CredentialsController,
+        JobsController, RunsController, RunnerRunsController,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
@@ -54,6 +61,9 @@ export class GatewayModule {
         InvalidationListener,
         Authenticator,
         RepoAccess,
+        RunLocator,
+        RunLiveHub,
+        ClaimWaiter,
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ErrorEnvelopeFilter },
       ],

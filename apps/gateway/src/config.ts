@@ -24,6 +24,10 @@ export const GatewayConfigSchema = CommonConfigSchema.extend({
   /** Per client IP, for login, install-token exchange, leak reports and failed authentications. */
   GANTRY_RATE_LIMIT_ANON_PER_SECOND: z.coerce.number().positive().default(5),
   GANTRY_RATE_LIMIT_ANON_BURST: z.coerce.number().int().positive().default(30),
+  /** How long `POST /api/v1/runner/runs/claim` waits for a run before answering 204. */
+  GANTRY_RUNNER_CLAIM_WAIT_MS: z.coerce.number().int().min(0).max(60000).default(30000),
+  /** Comment lines on an idle run event stream, so proxies keep it open. */
+  GANTRY_SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(120000).default(15000),
   /** Failed logins for one username from one IP before exponential backoff starts. */
   GANTRY_LOGIN_FREE_ATTEMPTS: z.coerce.number().int().min(1).default(5),
 });

@@ -7,6 +7,10 @@ import { ApiKeysService } from './api-keys/api-keys.service';
 import { CredentialResolver } from './auth/credential-resolver';
 import { LeakedCredentialsService } from './auth/leaked-credentials.service';
 import { GatewayInvalidator } from './auth/gateway-invalidator';
+import { CiTokensController } from './ci-tokens/ci-tokens.controller';
+import { CiTokensProjection } from './ci-tokens/ci-tokens.projection';
+import { CiTokensService } from './ci-tokens/ci-tokens.service';
+import { RunEndedConsumer } from './ci-tokens/run-ended.consumer';
 import { IDENTITY_CONFIG, type IdentityConfig } from './config';
 import { IDENTITY_MIGRATIONS } from './migrations';
 import { ReposController } from './repos/repos.controller';
@@ -34,7 +38,7 @@ import { UsersService } from './users/users.service';
 export const IDENTITY_SCHEMA = 'identity';
 
 /** Projections in the order they apply to each event. */
-export const IDENTITY_PROJECTIONS = [UsersProjection, SessionsProjection, PatsProjection, ReposProjection, RunnersProjection, ApiKeysProjection];
+export const IDENTITY_PROJECTIONS = [UsersProjection, SessionsProjection, PatsProjection, ReposProjection, RunnersProjection, ApiKeysProjection, CiTokensProjection];
 
 @Module({})
 export class IdentityModule {
@@ -47,13 +51,14 @@ export class IdentityModule {
           migrations: IDENTITY_MIGRATIONS, projections: IDENTITY_PROJECTIONS,
         }),
       ],
-      controllers: [pingController('identity', IdentityRequests.ping), SessionsController, UsersController, PatsController, ReposController, MachineCredentialsController],
+      controllers: [pingController('identity', IdentityRequests.ping), SessionsController, UsersController, PatsController, ReposController, MachineCredentialsController, CiTokensController],
       providers: [
         { provide: IDENTITY_CONFIG, useValue: config },
         PasswordHasher, GatewayInvalidator, CredentialResolver,
         UsersQueries, UsersService, SigningKeysService, SessionsService,
         PatsService, TokenUsageService, ReposService,
         InstallTokensService, RunnersService, ApiKeysService, LeakedCredentialsService,
+        CiTokensService, RunEndedConsumer,
       ],
     };
   }

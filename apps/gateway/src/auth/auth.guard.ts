@@ -4,6 +4,7 @@ import { GantryError, httpStatusOf, type Principal } from '#contracts';
 import { RateLimits } from '../http/rate-limits.service';
 import { Authenticator } from './authenticator';
 import { RepoAccess, type RepoGrant } from './repo-access';
+import { RunLocator } from './run-locator';
 import { policyFor, USER_KINDS, type RoutePolicy } from './route-policy';
 
 declare module 'fastify' {
@@ -22,6 +23,7 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly authenticator: Authenticator,
     private readonly repoAccess: RepoAccess,
+    private readonly runs: RunLocator,
     private readonly limits: RateLimits,
   ) {}
 
@@ -52,11 +54,12 @@ export class AuthGuard implements CanActivate {
   }
 
   private async admitToRepo(request: FastifyRequest, policy: RoutePolicy, principal: Principal): Promise<boolean> {
-    const params = request.params as { owner: string; repo: string };
+    const { owner, repo, repoId } = policy.repoOf === 'run' ? await this.runs.locate(request) : { ...(request.params as { owner: string; repo: string }), repoId: null };
+    const lookup = () => this.repoAccess.lookup(principal, owner, repo, repoId);
     // A bound credential on another repository learns that first (wrong_repository or 404).
-    if (principal.repoId !== null) request.repoGrant = await this.repoAccess.lookup(principal, params.owner, params.repo);
+    if (principal.repoId !== null) request.repoGrant = await lookup();
     authorize(principal, policy);
-    request.repoGrant ??= await this.repoAccess.lookup(principal, params.owner, params.repo);
+    request.repoGrant ??= await lookup();
     this.repoAccess.requireRole(request.repoGrant, policy.repoRole!);
     return true;
   }

@@ -18,13 +18,15 @@ export class RepoAccess {
   constructor(@Inject(RpcClient) private readonly rpc: RpcClient) {}
 
   /**
-   * The repository and the caller's effective role in it. A credential bound to another repository
+   * The repository and the caller's effective role in it (`expectedId`: it must be that one). A credential bound to another repository
    * gets 403 wrong_repository (404 when that repository is private: its existence stays hidden).
    */
-  async lookup(principal: Principal, owner: string, name: string): Promise<RepoGrant> {
+  async lookup(principal: Principal, owner: string, name: string, expectedId: string | null = null): Promise<RepoGrant> {
     const caller = { userId: principal.userId, instanceAdmin: principal.role === 'admin' && principal.repoId === null, boundRepoId: principal.repoId };
     const grant = await this.rpc.request(IdentityRequests.repos.access, { owner, name, caller });
     const hidden = new GantryError('not_found', `no repository ${owner}/${name}`);
+    // A run of a deleted repository whose name was taken again belongs to nobody who can see it now.
+    if (expectedId !== null && grant.repo.id !== expectedId) throw new GantryError('not_found', 'no such run');
     if (principal.repoId !== null && principal.repoId !== grant.repo.id) {
       if (grant.repo.visibility === 'private') throw hidden;
       throw new GantryError('wrong_repository', 'this credential is bound to another repository');

@@ -15,9 +15,11 @@ describe('route policy table', () => {
     expect(policyFor('GET', undefined)).toBeUndefined();
   });
 
-  it('repository routes name a repository role, and only those', () => {
+  it('repository and run routes name a repository role, and only those', () => {
     for (const [route, policy] of Object.entries(ROUTE_POLICIES)) {
-      expect([route, Boolean(policy.repoRole)]).toEqual([route, route.includes('/:owner/:repo')]);
+      const repoScoped = route.includes('/:owner/:repo') || route.startsWith('GET /api/v1/runs/') || route.startsWith('POST /api/v1/runs/');
+      expect([route, Boolean(policy.repoRole)]).toEqual([route, repoScoped]);
+      expect([route, policy.repoOf === 'run']).toEqual([route, route.includes('/api/v1/runs/:id')]);
     }
   });
 });

@@ -8,8 +8,10 @@ export interface RoutePolicy {
   /** Only a login session (not a token): 403 session_required otherwise. */
   sessionOnly?: true;
   scope?: Scope;
-  /** The caller's least role in the `:owner/:repo` of the route. */
+  /** The caller's least role in the `:owner/:repo` of the route (or in the run's repository). */
   repoRole?: RepoRole;
+  /** The repository is the one of the run named by `:id` (run routes have no `:owner/:repo`). */
+  repoOf?: 'run';
   /** A public route that an anonymous caller could brute-force: rate-limited per client IP. */
   anonymousLimit?: true;
 }
@@ -19,6 +21,10 @@ const PUBLIC_LIMITED: RoutePolicy = { public: true, anonymousLimit: true };
 const REPO_READERS: readonly PrincipalKind[] = ['session', 'pat', 'api_key', 'ci_job'];
 const ANY_CREDENTIAL: RoutePolicy = { kinds: ['session', 'pat', 'runner', 'ci_job', 'api_key'] };
 export const USER_KINDS: readonly PrincipalKind[] = ['session', 'pat'];
+/** Users and repository API keys: who reads and drives CI (a run's own token does not). */
+const CI_CALLERS: readonly PrincipalKind[] = ['session', 'pat', 'api_key'];
+const RUN_READ: RoutePolicy = { kinds: CI_CALLERS, scope: 'repo:read', repoRole: 'read', repoOf: 'run' };
+const RUNNER_ONLY: RoutePolicy = { kinds: ['runner'] };
 
 /**
  * The route → credential, scope and repository-role matrix, enforced in one place (AuthGuard) and
@@ -73,8 +79,23 @@ export const ROUTE_POLICIES: Record<string, RoutePolicy> = {
   'GET /api/v1/runners/:id': { scope: 'runners:manage' },
   'DELETE /api/v1/runners/:id': { scope: 'runners:manage' },
   'POST /api/v1/runners/:id/rotate': { scope: 'runners:manage' },
-  'GET /api/v1/runner': { kinds: ['runner'] },
-  'POST /api/v1/runner/heartbeat': { kinds: ['runner'] },
+  'GET /api/v1/runner': RUNNER_ONLY,
+  'POST /api/v1/runner/heartbeat': RUNNER_ONLY,
+  'POST /api/v1/runner/runs/claim': RUNNER_ONLY,
+  'POST /api/v1/runner/runs/:id/log': RUNNER_ONLY,
+  'POST /api/v1/runner/runs/:id/finish': RUNNER_ONLY,
+
+  'GET /api/v1/jobs': { scope: 'repo:read' },
+  'GET /api/v1/repos/:owner/:repo/jobs': { kinds: CI_CALLERS, scope: 'repo:read', repoRole: 'read' },
+  'GET /api/v1/repos/:owner/:repo/jobs/:job': { kinds: CI_CALLERS, scope: 'repo:read', repoRole: 'read' },
+  'PUT /api/v1/repos/:owner/:repo/jobs/:job': { scope: 'repo:write', repoRole: 'write' },
+  'DELETE /api/v1/repos/:owner/:repo/jobs/:job': { scope: 'repo:write', repoRole: 'write' },
+  'POST /api/v1/repos/:owner/:repo/jobs/:job/runs': { kinds: CI_CALLERS, scope: 'runs:write', repoRole: 'write' },
+  'GET /api/v1/repos/:owner/:repo/runs': { kinds: CI_CALLERS, scope: 'repo:read', repoRole: 'read' },
+  'GET /api/v1/runs/:id': RUN_READ,
+  'GET /api/v1/runs/:id/log': RUN_READ,
+  'GET /api/v1/runs/:id/events': RUN_READ,
+  'POST /api/v1/runs/:id/cancel': { kinds: CI_CALLERS, scope: 'runs:write', repoRole: 'write', repoOf: 'run' },
 };
 
 /** The table by method, then path template: looked up on every request without building a key. */

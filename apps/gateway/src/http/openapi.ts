@@ -4,6 +4,8 @@ import {
   CreateInstallTokenBodySchema, CreatePatBodySchema, CreateRepoBodySchema, CreateUserBodySchema, ErrorEnvelopeSchema, ExchangeBodySchema,
   InstallTokenSchema, LoginBodySchema, LoginResponseSchema, MemberSchema, PatSchema, PutMemberBodySchema, RepoSchema, RevokeLeakedBodySchema,
   RunnerSchema, RunnerTokenSchema, SetPasswordBodySchema, UpdateRepoBodySchema, UpdateUserBodySchema, UserSchema, WhoAmISchema, pageOf,
+  ClaimBodySchema, ClaimedRunSchema, JobSchema, JobSpecSchema, RunControlSchema, RunnerFinishBodySchema, RunnerHeartbeatSchema,
+  RunnerLogBodySchema, RunSchema, TriggerRunBodySchema,
 } from '#contracts';
 import { ROUTE_POLICIES, USER_KINDS } from '../auth/route-policy';
 
@@ -24,6 +26,11 @@ const BODIES: Record<string, z.ZodType> = {
   'POST /api/v1/install-tokens': CreateInstallTokenBodySchema,
   'POST /api/v1/install-tokens/exchange': ExchangeBodySchema,
   'POST /api/v1/credentials/revoke': RevokeLeakedBodySchema,
+  'PUT /api/v1/repos/:owner/:repo/jobs/:job': JobSpecSchema,
+  'POST /api/v1/repos/:owner/:repo/jobs/:job/runs': TriggerRunBodySchema,
+  'POST /api/v1/runner/runs/claim': ClaimBodySchema,
+  'POST /api/v1/runner/runs/:id/log': RunnerLogBodySchema,
+  'POST /api/v1/runner/runs/:id/finish': RunnerFinishBodySchema,
 };
 
 /** Success bodies by route (status 200 unless the route creates: 201). */
@@ -61,12 +68,29 @@ const RESPONSES: Record<string, z.ZodType> = {
   'DELETE /api/v1/runners/:id': RunnerSchema,
   'POST /api/v1/runners/:id/rotate': RunnerTokenSchema,
   'GET /api/v1/runner': RunnerSchema,
-  'POST /api/v1/runner/heartbeat': RunnerSchema,
+  'POST /api/v1/runner/heartbeat': RunnerHeartbeatSchema,
+  'POST /api/v1/runner/runs/claim': ClaimedRunSchema,
+  'POST /api/v1/runner/runs/:id/log': RunControlSchema,
+  'POST /api/v1/runner/runs/:id/finish': RunSchema,
+  'GET /api/v1/jobs': items(JobSchema),
+  'GET /api/v1/repos/:owner/:repo/jobs': items(JobSchema),
+  'GET /api/v1/repos/:owner/:repo/jobs/:job': JobSchema,
+  'PUT /api/v1/repos/:owner/:repo/jobs/:job': JobSchema,
+  'POST /api/v1/repos/:owner/:repo/jobs/:job/runs': RunSchema,
+  'GET /api/v1/repos/:owner/:repo/runs': pageOf(RunSchema),
+  'GET /api/v1/runs/:id': RunSchema,
+  'POST /api/v1/runs/:id/cancel': RunSchema,
 };
 
-const CREATED = new Set(['POST /api/v1/user/tokens', 'POST /api/v1/users', 'POST /api/v1/repos', 'POST /api/v1/repos/:owner/:repo/keys', 'POST /api/v1/install-tokens', 'POST /api/v1/user/tokens/:id/rotate']);
-const NO_CONTENT = new Set(['POST /api/v1/auth/logout', 'PUT /api/v1/user/password', 'DELETE /api/v1/users/:id', 'PUT /api/v1/users/:id/password', 'DELETE /api/v1/repos/:owner/:repo', 'DELETE /api/v1/repos/:owner/:repo/members/:username']);
+const CREATED = new Set(['POST /api/v1/repos/:owner/:repo/jobs/:job/runs', 'PUT /api/v1/repos/:owner/:repo/jobs/:job', 'POST /api/v1/user/tokens', 'POST /api/v1/users', 'POST /api/v1/repos', 'POST /api/v1/repos/:owner/:repo/keys', 'POST /api/v1/install-tokens', 'POST /api/v1/user/tokens/:id/rotate']);
+const NO_CONTENT = new Set(['POST /api/v1/auth/logout', 'PUT /api/v1/user/password', 'DELETE /api/v1/users/:id', 'PUT /api/v1/users/:id/password', 'DELETE /api/v1/repos/:owner/:repo', 'DELETE /api/v1/repos/:owner/:repo/members/:username', 'DELETE /api/v1/repos/:owner/:repo/jobs/:job']);
+/** Routes that answer something other than JSON. */
+const OTHER_CONTENT: Record<string, Record<string, unknown>> = {
+  'GET /api/v1/runs/:id/log': { 'text/plain': { schema: { type: 'string' } } },
+  'GET /api/v1/runs/:id/events': { 'text/event-stream': { schema: { type: 'string', description: 'status events (data: the run) and log events (id: the line\'s seq; data: {seq, text}); resume with Last-Event-ID' } } },
+};
 
+const ACCEPTED = new Set(['POST /api/v1/credentials/revoke', 'POST /api/v1/runs/:id/cancel']);
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { unrepresentable: 'any', io: 'input' });
 
 /** OpenAPI 3.1 for every route in the policy table, with who may call it. */
@@ -76,8 +100,8 @@ export function openApiDocument(publicUrl: string) {
     const [method, template] = route.split(' ');
     const path = template.replace(/:([a-zA-Z]+)/g, '{$1}');
     const parameters = [...template.matchAll(/:([a-zA-Z]+)/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
-    const status = CREATED.has(route) ? '201' : NO_CONTENT.has(route) ? '204' : route === 'POST /api/v1/credentials/revoke' ? '202' : '200';
-    const success = RESPONSES[route] ? { content: { 'application/json': { schema: schema(RESPONSES[route]) } } } : {};
+    const status = CREATED.has(route) ? '201' : NO_CONTENT.has(route) ? '204' : ACCEPTED.has(route) ? '202' : '200';
+    const success = RESPONSES[route] ? { content: { 'application/json': { schema: schema(RESPONSES[route]) } } } : OTHER_CONTENT[route] ? { content: OTHER_CONTENT[route] } : {};
     paths[path] ??= {};
     paths[path][method.toLowerCase()] = {
       operationId: route,

@@ -6,14 +6,10 @@ import { RpcClient } from '#platform';
 import { principalOf, requestContextOf } from '../auth/principal';
 import { IdParam } from '../http/params';
 import { ZodPipe } from '../http/zod-body.pipe';
+import { repoOf } from './repo-of';
 
 const Repos = IdentityRequests.repos;
 
-/** The repository the guard resolved and authorized for this request. */
-function repoOf(request: FastifyRequest) {
-  if (!request.repoGrant) throw new Error('repository route without a repoRole policy');
-  return request.repoGrant.repo;
-}
 
 @Controller('/api/v1/repos')
 export class ReposController {

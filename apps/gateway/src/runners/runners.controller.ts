@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, HttpCode, Post, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { IdentityRequests } from '#contracts';
+import { CiRequests, IdentityRequests } from '#contracts';
 import { RpcClient } from '#platform';
 import { principalOf, requestContextOf } from '../auth/principal';
 import { IdParam } from '../http/params';
@@ -34,7 +34,7 @@ export class RunnersController {
   }
 }
 
-/** The runner API, for runner tokens only (the run-claiming API comes with CI). */
+/** The runner API, for runner tokens only (its run routes: RunnerRunsController). */
 @Controller('/api/v1/runner')
 export class RunnerApiController {
   constructor(private readonly rpc: RpcClient) {}
@@ -44,9 +44,12 @@ export class RunnerApiController {
     return this.rpc.request(R.get, { id: principalOf(request).credentialId });
   }
 
+  /** The runner is alive, and so are its running runs; the answer says which were cancelled. */
   @Post('heartbeat')
   @HttpCode(200)
-  heartbeat(@Req() request: FastifyRequest) {
-    return this.rpc.request(R.heartbeat, { id: principalOf(request).credentialId });
+  async heartbeat(@Req() request: FastifyRequest) {
+    const id = principalOf(request).credentialId;
+    const [runner, { runs }] = await Promise.all([this.rpc.request(R.heartbeat, { id }), this.rpc.request(CiRequests.runner.heartbeat, { runnerId: id })]);
+    return { ...runner, runs };
   }
 }

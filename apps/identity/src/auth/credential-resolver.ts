@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { GantryError, ROLE_SCOPES, type CredentialRef, type Principal, type Role, type Scope } from '#contracts';
+import { CI_TOKEN_SCOPES, GantryError, ROLE_SCOPES, type CredentialRef, type Principal, type Role, type Scope } from '#contracts';
 import { Database } from '#platform';
 
 interface SessionRow {
@@ -55,6 +55,7 @@ export class CredentialResolver {
     if (!found || found.kind === 'install') throw new GantryError('invalid_token', 'unknown token');
     if (found.kind === 'runner') return this.runner(found.token_id);
     if (found.kind === 'api_key') return this.apiKey(found.token_id);
+    if (found.kind === 'ci_job') return this.ciJob(found.token_id);
     return this.pat(found.token_id);
   }
 
@@ -75,6 +76,25 @@ export class CredentialResolver {
     if (row.revoked_at) throw new GantryError('token_revoked', 'this key has been revoked');
     if (row.expires_at && row.expires_at.getTime() <= Date.now()) throw new GantryError('token_expired', 'this key has expired');
     return { kind: 'api_key', credentialId: keyId, userId: null, username: row.name, role: null, repoId: row.repo_id, runId: null, scopes: row.scopes, expiresAt: row.expires_at ? seconds(row.expires_at) : null };
+  }
+
+  /**
+   * A CI run's token. Its name is `run-<runId>`: 40 characters, so it can never be a username
+   * (at most 39), and it says which run acted in event metadata and logs.
+   */
+  private async ciJob(tokenId: string): Promise<Principal> {
+    const { rows } = await this.db.query<{ run_id: string; repo_id: string; expires_at: Date; revoked_at: Date | null; revoke_reason: string | null }>(
+      'SELECT run_id, repo_id, expires_at, revoked_at, revoke_reason FROM ci_tokens WHERE id = $1',
+      [tokenId],
+    );
+    const row = rows[0];
+    if (!row) throw new GantryError('invalid_token', 'unknown token');
+    if (row.revoked_at) throw new GantryError('token_revoked', row.revoke_reason === 'repo_deleted' ? 'the repository of this CI job token was deleted' : 'the run of this CI job token has ended');
+    if (row.expires_at.getTime() <= Date.now()) throw new GantryError('token_expired', 'this CI job token has expired');
+    return {
+      kind: 'ci_job', credentialId: tokenId, userId: null, username: `run-${row.run_id}`, role: null,
+      repoId: row.repo_id, runId: row.run_id, scopes: [...CI_TOKEN_SCOPES], expiresAt: seconds(row.expires_at),
+    };
   }
 
   private async pat(tokenId: string): Promise<Principal> {

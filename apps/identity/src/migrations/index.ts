@@ -1,6 +1,7 @@
 import { Initial1730000000000 } from './1730000000000-initial';
 import { Accounts1730000001000 } from './1730000001000-accounts';
 import { Machines1730000002000 } from './1730000002000-machines';
+import { CiTokens1730000003000 } from './1730000003000-ci-tokens';
 
 /** In order; append only. */
-export const IDENTITY_MIGRATIONS = [Initial1730000000000, Accounts1730000001000, Machines1730000002000];
+export const IDENTITY_MIGRATIONS = [Initial1730000000000, Accounts1730000001000, Machines1730000002000, CiTokens1730000003000];

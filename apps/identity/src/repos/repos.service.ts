@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { GantryError, IdentityEvents, type Repo, type RepoCaller, type RepoRole, type RequestOf, type IdentityRequests } from '#contracts';
 import { Database, EventStore, isUniqueViolation, type NewEvent, type RequestContext, type Tx } from '#platform';
+import { GatewayInvalidator } from '../auth/gateway-invalidator';
+import { CiTokensService } from '../ci-tokens/ci-tokens.service';
 import { UsersQueries } from '../users/users.queries';
 import { roleIn } from './repo-access';
 
@@ -25,6 +27,8 @@ export class ReposService {
     private readonly db: Database,
     private readonly store: EventStore,
     private readonly users: UsersQueries,
+    private readonly ciTokens: CiTokensService,
+    private readonly invalidator: GatewayInvalidator,
   ) {}
 
   async access(owner: string, name: string, caller: RepoCaller): Promise<{ repo: Repo; role: RepoRole | null }> {
@@ -67,9 +71,14 @@ export class ReposService {
     return this.get(request.repoId);
   }
 
+  /** Its CI job tokens are revoked in the same transaction, and dropped by every gateway before this returns. */
   async delete(repoId: string, context: RequestContext): Promise<void> {
     const repo = await this.get(repoId);
-    await this.mutate(repoId, () => [{ contract: IdentityEvents.repoDeleted, data: { repoId, fullName: repo.fullName }, subject: subject(repoId) }], context);
+    let revoked: string[] = [];
+    await this.mutate(repoId, () => [{ contract: IdentityEvents.repoDeleted, data: { repoId, fullName: repo.fullName }, subject: subject(repoId) }], context, async (tx) => {
+      revoked = await this.ciTokens.revokeRepoIn(tx, repoId, context);
+    });
+    if (revoked.length > 0) await this.invalidator.invalidate({ credentialIds: revoked });
   }
 
   async members(repoId: string): Promise<{ items: { userId: string; username: string; role: RepoRole }[] }> {
@@ -99,11 +108,13 @@ export class ReposService {
     return toRepo(rows[0]);
   }
 
-  private async mutate(repoId: string, decide: () => NewEvent[], context: RequestContext): Promise<void> {
+  /** `andThen` runs in the same transaction after the events (and their projections) are written. */
+  private async mutate(repoId: string, decide: () => NewEvent[], context: RequestContext, andThen?: (tx: Tx) => Promise<void>): Promise<void> {
     await this.store.execute(async (tx) => {
       const stream = await this.store.readStream(tx, repoStream(repoId));
       if (stream.length === 0 || stream.some((e) => e.type === IdentityEvents.repoDeleted.type)) throw new GantryError('not_found', 'no such repository');
       await this.append(tx, repoId, stream[stream.length - 1].version, decide(), context);
+      await andThen?.(tx);
     });
   }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineRequest } from '../kernel';
-import { LabelsSchema } from '../identity/runners';
+import { LabelsSchema, RunnerSchema } from '../identity/runners';
 import { storableString } from '../strings';
 import { StepSchema } from './jobs';
 import { RunEndStatusSchema, RunSchema, RunStatusSchema } from './runs';
@@ -37,6 +37,9 @@ export const RunControlSchema = z.strictObject({
   /** Log lines stored: the runner resends from here after a failure. */
   logLines: z.number().int(),
 });
+
+/** `POST /api/v1/runner/heartbeat`: the runner, and what it must know about its running runs. */
+export const RunnerHeartbeatSchema = RunnerSchema.extend({ runs: z.array(RunControlSchema) });
 
 const Runner = { runnerId: z.uuid() };
 

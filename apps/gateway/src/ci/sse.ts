@@ -1,0 +1,28 @@
+import type { LogLine, Run } from '#contracts';
+
+/**
+ * Server-Sent Events as the WHATWG format has them. Data is JSON, so a line's own CR or LF can
+ * never end an event early. Log events carry the line's sequence number as their id (what
+ * `Last-Event-ID` resumes from); status events carry none, so they never move it.
+ */
+export function sseLogEvents(lines: readonly LogLine[]): string {
+  let out = '';
+  for (const line of lines) out += `id: ${line.seq}\nevent: log\ndata: ${JSON.stringify(line)}\n\n`;
+  return out;
+}
+
+export function sseStatusEvent(run: Run): string {
+  return `event: status\ndata: ${JSON.stringify(run)}\n\n`;
+}
+
+export const SSE_HEARTBEAT = ': keep-alive\n\n';
+
+/** How soon a client should reconnect after the stream drops. */
+export const SSE_RETRY = 'retry: 2000\n\n';
+
+/** `Last-Event-ID` as a log sequence number (0: from the start). */
+export function lastEventIdOf(header: string | string[] | undefined): number {
+  const value = Array.isArray(header) ? header[0] : header;
+  const seq = value !== undefined && /^\d{1,9}$/.test(value.trim()) ? Number(value.trim()) : 0;
+  return seq;
+}
