@@ -10,6 +10,8 @@ import { serviceEnv, startService, waitForHttp, type ServiceProcess } from '../.
 export interface BenchStack {
   gatewayUrls: string[];
   gatewayPids: number[];
+  /** The ci-runner, whose steps reach gateway A (GANTRY_URL). */
+  ciRunnerPid: number;
   admin: { username: string; password: string };
   natsUrl: string;
   stop(): Promise<void>;
@@ -31,19 +33,24 @@ export async function startBenchStack(gateways: NodeJS.ProcessEnv[] = [{}]): Pro
   );
   const logDir = join(dataDir, 'logs');
   const root = process.cwd();
-  const processes: ServiceProcess[] = (['identity', 'assets', 'ci-runner'] as const).map((service) => startService({ service, env, logDir, root }));
-  const gatewayUrls: string[] = [];
-  const gatewayPids: number[] = [];
-  for (const [i, extra] of gateways.entries()) {
-    const port = await freePort();
-    gatewayUrls.push(`http://127.0.0.1:${port}`);
-    const gateway = startService({ service: 'gateway', instance: String(i), env: { ...env, ...extra, GANTRY_PORT: String(port) }, logDir, root });
+  // Ports first: the ci-runner hands gateway A's URL to every step (GANTRY_URL), so steps can call it.
+  const ports = await Promise.all(gateways.map(() => freePort()));
+  const gatewayUrls = ports.map((port) => `http://127.0.0.1:${port}`);
+  const ciEnv = { ...env, GANTRY_PUBLIC_URL: gatewayUrls[0], GANTRY_CI_GATEWAY_URL: gatewayUrls[0] };
+  const processes: ServiceProcess[] = [
+    startService({ service: 'identity', env, logDir, root }),
+    startService({ service: 'assets', env, logDir, root }),
+    startService({ service: 'ci-runner', env: ciEnv, logDir, root }),
+  ];
+  const ciRunnerPid = processes[2].pid;
+  const gatewayPids = gateways.map((extra, i) => {
+    const gateway = startService({ service: 'gateway', instance: String(i), env: { ...env, ...extra, GANTRY_PORT: String(ports[i]) }, logDir, root });
     processes.push(gateway);
-    gatewayPids.push(gateway.pid);
-  }
+    return gateway.pid;
+  });
   await Promise.all(gatewayUrls.map((url) => waitForHttp(`${url}/readyz`, 60000)));
   return {
-    gatewayUrls, gatewayPids, admin, natsUrl: infra.nats.url,
+    gatewayUrls, gatewayPids, ciRunnerPid, admin, natsUrl: infra.nats.url,
     stop: async () => {
       await Promise.all(processes.filter((p) => p.name.startsWith('gateway')).map((p) => p.stop()));
       await Promise.all(processes.map((p) => p.stop()));

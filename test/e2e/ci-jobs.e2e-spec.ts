@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import pg from 'pg';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readEventsStream } from '../../libs/platform/src/testing/stream-reader';
@@ -169,5 +171,25 @@ describe('CI jobs and triggers: definitions, validation, who may do what', () =>
       return response.status === 200 ? response.body : null;
     }, { timeoutMs: 20000, message: 'the jobs file was not applied' });
     expect(job.steps).toEqual([{ run: 'echo from the jobs file' }]);
+  });
+
+  it('a replay rebuilds jobs and runs equal to the live read models', async () => {
+    const db = new pg.Client({ connectionString: stack.infra.databaseUrl });
+    await db.connect();
+    try {
+      await waitFor(async () => (await db.query(`SELECT 1 FROM ci.runs WHERE status IN ('queued', 'running')`)).rowCount === 0, { timeoutMs: 20000, message: 'runs still going' });
+      const snapshot = async () => [
+        (await db.query('SELECT * FROM ci.jobs ORDER BY repo_id, name')).rows,
+        (await db.query('SELECT * FROM ci.runs ORDER BY id')).rows,
+      ];
+      const live = await snapshot();
+      expect(live[1].length).toBeGreaterThan(10);
+      await db.query(`UPDATE ci.runs SET status = 'queued', exit_code = 99; DELETE FROM ci.jobs`); // damage the read models
+      const replay = spawnSync(process.execPath, ['dist/apps/ci-runner/src/replay.js'], { env: { PATH: process.env.PATH, GANTRY_DATABASE_URL: stack.infra.databaseUrl }, encoding: 'utf8' });
+      expect([replay.status, replay.stderr]).toEqual([0, '']);
+      expect(await snapshot()).toEqual(live);
+    } finally {
+      await db.end();
+    }
   });
 });

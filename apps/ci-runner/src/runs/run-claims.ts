@@ -43,6 +43,7 @@ export class RunClaims {
       const row = await this.nextQueued(tx, target);
       if (!row) return null;
       const state = await this.runs.load(tx, row.id);
+      if (state.status !== 'queued') return null; // the read model lags its stream (a replay in progress)
       const expiresAt = new Date(Date.now() + (row.spec.timeoutSeconds + 600) * 1000).toISOString();
       let token: string;
       try {

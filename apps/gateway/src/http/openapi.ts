@@ -90,6 +90,11 @@ const OTHER_CONTENT: Record<string, Record<string, unknown>> = {
   'GET /api/v1/runs/:id/events': { 'text/event-stream': { schema: { type: 'string', description: 'status events (data: the run) and log events (id: the line\'s seq; data: {seq, text}); resume with Last-Event-ID' } } },
 };
 
+/** Second success answers of routes that have two. */
+const ALSO: Record<string, Record<string, { description: string; withBody: boolean }>> = {
+  'PUT /api/v1/repos/:owner/:repo/jobs/:job': { '200': { description: 'replaced an existing job', withBody: true } },
+  'POST /api/v1/runner/runs/claim': { '204': { description: 'no run for this runner within GANTRY_RUNNER_CLAIM_WAIT_MS', withBody: false } },
+};
 const ACCEPTED = new Set(['POST /api/v1/credentials/revoke', 'POST /api/v1/runs/:id/cancel']);
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { unrepresentable: 'any', io: 'input' });
 
@@ -111,6 +116,7 @@ export function openApiDocument(publicUrl: string) {
       ...(BODIES[route] ? { requestBody: { required: true, content: { 'application/json': { schema: schema(BODIES[route]) } } } } : {}),
       responses: {
         [status]: { description: 'success', ...success },
+        ...Object.fromEntries(Object.entries(ALSO[route] ?? {}).map(([code, also]) => [code, { description: also.description, ...(also.withBody ? success : {}) }])),
         default: { description: 'error envelope', content: { 'application/json': { schema: schema(ErrorEnvelopeSchema) } } },
       },
     };

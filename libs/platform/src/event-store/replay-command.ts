@@ -1,3 +1,4 @@
+import { loadConfig, DatabaseConfigSchema } from '../config/load-config';
 import { Database } from '../db/database';
 import { runMigrations, type MigrationClass } from '../db/migrations';
 import { EventStore } from './event-store';
@@ -16,4 +17,21 @@ export async function replayProjections(options: { url: string; schema: string; 
   } finally {
     await db.close();
   }
+}
+
+/**
+ * The `npm run replay:<service>` command: reads GANTRY_DATABASE_URL, rebuilds the projections and
+ * prints one JSON line; exits 1 with the reason on failure.
+ */
+export function runReplayCommand(service: string, options: { schema: string; migrations: MigrationClass[]; projections: Projection[] }): void {
+  const started = Date.now();
+  const run = async () => {
+    const config = loadConfig(DatabaseConfigSchema);
+    const count = await replayProjections({ url: config.GANTRY_DATABASE_URL, ...options });
+    console.log(JSON.stringify({ msg: `${service} projections rebuilt`, events: count, ms: Date.now() - started }));
+  };
+  run().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
 }
