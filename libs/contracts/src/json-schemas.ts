@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { EventEnvelopeSchema } from './envelope';
+import { AssetsEvents } from './assets/events';
 import { CiEvents } from './ci/events';
 import { IdentityEvents } from './identity/events';
 import type { EventContract } from './kernel';
 
 /** Every event contract, by type. */
-export const ALL_EVENTS: readonly EventContract[] = [...Object.values(IdentityEvents), ...Object.values(CiEvents)];
+export const ALL_EVENTS: readonly EventContract[] = [...Object.values(IdentityEvents), ...Object.values(CiEvents), ...Object.values(AssetsEvents)];
 
 /**
  * JSON Schema (2020-12) of the event envelope and of each event's `data`, for audit subscribers
