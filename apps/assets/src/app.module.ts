@@ -2,11 +2,20 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { AssetsRequests } from '#contracts';
 import { pingController, ServiceInfraModule } from '#platform';
+import { AssetsController } from './assets/assets.controller';
+import { AssetsProjection } from './assets/assets.projection';
+import { AssetsService } from './assets/assets.service';
 import { ASSETS_CONFIG, type AssetsConfig } from './config';
-import { Initial1730000000000 } from './migrations/1730000000000-initial';
+import { AssetSweeper } from './garbage/asset-sweeper';
+import { ASSETS_MIGRATIONS } from './migrations';
+import { RepoDeletedConsumer } from './repo-deleted/repo-deleted.consumer';
 import { ObjectStorage } from './storage/object-storage';
+import { UploadsService } from './uploads/uploads.service';
 
+/** Persisted schema name: never rename. */
 export const ASSETS_SCHEMA = 'assets';
+/** Projections in the order they apply to each event. */
+export const ASSETS_PROJECTIONS = [AssetsProjection];
 
 @Module({})
 export class AssetsModule {
@@ -14,10 +23,13 @@ export class AssetsModule {
     return {
       module: AssetsModule,
       imports: [
-        ServiceInfraModule.forRoot({ service: 'assets', schema: ASSETS_SCHEMA, config, logger, migrations: [Initial1730000000000], projections: [] }),
+        ServiceInfraModule.forRoot({ service: 'assets', schema: ASSETS_SCHEMA, config, logger, migrations: ASSETS_MIGRATIONS, projections: ASSETS_PROJECTIONS }),
       ],
-      controllers: [pingController('assets', AssetsRequests.ping, { s3: ObjectStorage })],
-      providers: [{ provide: ASSETS_CONFIG, useValue: config }, ObjectStorage],
+      controllers: [pingController('assets', AssetsRequests.ping, { s3: ObjectStorage }), AssetsController],
+      providers: [
+        { provide: ASSETS_CONFIG, useValue: config },
+        ObjectStorage, UploadsService, AssetsService, AssetSweeper, RepoDeletedConsumer,
+      ],
     };
   }
 }

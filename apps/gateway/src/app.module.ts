@@ -15,6 +15,7 @@ import { HealthController } from './health/health.controller';
 import { ErrorEnvelopeFilter } from './http/error.filter';
 import { HttpMetrics } from './http/metrics';
 import { CredentialsController } from './credentials/credentials.controller';
+import { AssetsController } from './assets/assets.controller';
 import { ClaimWaiter } from './ci/claim-waiter';
 import { JobsController } from './ci/jobs.controller';
 import { RunLiveHub } from './ci/run-live-hub';
@@ -45,7 +46,7 @@ export class GatewayModule {
       controllers: [
         HealthController, AuthController, UserController, UsersController, AdminTokensController, ReposController,
         InstallTokensController, RunnersController, RunnerApiController, CredentialsController,
-        JobsController, RunsController, RunnerRunsController,
+        JobsController, RunsController, RunnerRunsController, AssetsController,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },

@@ -13,6 +13,8 @@ export const GatewayConfigSchema = CommonConfigSchema.extend({
   /** How long a resolved credential is trusted without asking identity again (≤ 60 s). */
   GANTRY_AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60000).default(30000),
   GANTRY_AUTH_CACHE_MAX: z.coerce.number().int().min(1).default(10000),
+  /** How long identity's answer to "the caller's role in this repository" is reused (≤ 60 s; 0: off). */
+  GANTRY_REPO_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60000).default(10000),
   /** This gateway's name in presence heartbeats and invalidation acks. */
   GANTRY_GATEWAY_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
   GANTRY_PRESENCE_INTERVAL_MS: z.coerce.number().int().min(100).max(10000).default(1000),

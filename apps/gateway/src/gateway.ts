@@ -5,6 +5,7 @@ import { PinoNestLogger } from '#platform';
 import { GatewayModule } from './app.module';
 import type { GatewayConfig } from './config';
 import { HttpMetrics } from './http/metrics';
+import { installRawBodyRoutes } from './http/raw-body';
 import { requestIdFor } from './http/request-id';
 import { policyGaps } from './auth/route-policy';
 
@@ -26,6 +27,7 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     done();
   });
   app.get(HttpMetrics).install(fastify);
+  installRawBodyRoutes(fastify);
   const routes: string[] = [];
   fastify.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push(`${method} ${route.url}`);

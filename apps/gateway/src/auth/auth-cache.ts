@@ -51,7 +51,7 @@ export class AuthCache {
     return promise;
   }
 
-  invalidate(invalidation: Invalidation): void {
+  invalidate(invalidation: Pick<Invalidation, 'credentialIds' | 'userIds' | 'all'>): void {
     this.generation++;
     this.inflight = new Map(); // later requests resolve afresh
     if (invalidation.all) return this.clear();

@@ -37,6 +37,10 @@ export class AuthGuard implements CanActivate {
       if (policy.anonymousLimit) this.limits.anonymous(`${route}|${request.ip}`);
       return true;
     }
+    if (policy.anonymous && !hasCredential(request)) {
+      this.limits.anonymous(`anonymous|${request.ip}`);
+      return this.admitToRepo(request, policy, null);
+    }
     const principal = this.authenticateLimited(request);
     return principal instanceof Promise
       ? principal.then((resolved) => this.admit(request, policy, resolved))
@@ -53,12 +57,13 @@ export class AuthGuard implements CanActivate {
     return this.admitToRepo(request, policy, principal);
   }
 
-  private async admitToRepo(request: FastifyRequest, policy: RoutePolicy, principal: Principal): Promise<boolean> {
+  /** `principal` null: an anonymous caller on a route that allows one (public repositories only). */
+  private async admitToRepo(request: FastifyRequest, policy: RoutePolicy, principal: Principal | null): Promise<boolean> {
     const { owner, repo, repoId } = policy.repoOf === 'run' ? await this.runs.locate(request) : { ...(request.params as { owner: string; repo: string }), repoId: null };
     const lookup = () => this.repoAccess.lookup(principal, owner, repo, repoId);
     // A bound credential on another repository learns that first (wrong_repository or 404).
-    if (principal.repoId !== null) request.repoGrant = await lookup();
-    authorize(principal, policy);
+    if (principal?.repoId != null) request.repoGrant = await lookup();
+    if (principal) authorize(principal, policy);
     request.repoGrant ??= await lookup();
     this.repoAccess.requireRole(request.repoGrant, policy.repoRole!);
     return true;
@@ -78,6 +83,11 @@ export class AuthGuard implements CanActivate {
     if (error instanceof GantryError && httpStatusOf(error.code) === 401) this.limits.anonymous(`auth-failure|${request.ip}`);
     throw error;
   }
+}
+
+/** Whether the request carries a credential (valid or not): then it must authenticate. */
+function hasCredential(request: FastifyRequest): boolean {
+  return request.headers.authorization !== undefined || request.headers['x-gantry-key'] !== undefined;
 }
 
 export function authorize(principal: Principal, policy: RoutePolicy): void {

@@ -6,6 +6,7 @@ import { GatewaySignals } from '#contracts';
 import { LOGGER, NATS_CONNECTION } from '#platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import { AuthCache } from './auth-cache';
+import { RepoAccess } from './repo-access';
 
 /**
  * Keeps this gateway's auth cache honest: applies identity's invalidation broadcasts and acks them
@@ -24,6 +25,7 @@ export class InvalidationListener implements OnModuleInit, OnApplicationShutdown
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly cache: AuthCache,
+    private readonly repoAccess: RepoAccess,
   ) {
     this.gatewayId = config.GANTRY_GATEWAY_ID ?? `gw-${randomUUID()}`;
   }
@@ -33,7 +35,9 @@ export class InvalidationListener implements OnModuleInit, OnApplicationShutdown
       callback: (_, message) => {
         const parsed = GatewaySignals.invalidate.schema.safeParse(message.json());
         // Anything unreadable flushes everything: dropping too much is safe, too little is not.
-        this.cache.invalidate(parsed.success ? parsed.data : { credentialIds: [], userIds: [], all: true });
+        const invalidation = parsed.success ? parsed.data : { credentialIds: [], userIds: [], repoIds: [], all: true };
+        this.cache.invalidate(invalidation);
+        this.repoAccess.invalidate(invalidation);
         if (message.reply) message.respond(JSON.stringify({ gatewayId: this.gatewayId }));
       },
     });
@@ -58,6 +62,7 @@ export class InvalidationListener implements OnModuleInit, OnApplicationShutdown
     for await (const status of this.nc.status()) {
       if (status.type === 'reconnect') {
         this.cache.clear();
+        this.repoAccess.invalidate({ credentialIds: [], userIds: [], repoIds: [], all: true });
         this.announce();
         this.logger.info('NATS connection re-established: auth cache flushed');
       }

@@ -14,6 +14,11 @@ export interface RoutePolicy {
   repoOf?: 'run';
   /** A public route that an anonymous caller could brute-force: rate-limited per client IP. */
   anonymousLimit?: true;
+  /**
+   * Credential optional: without one the caller is anonymous (reads public repositories only, and
+   * is rate-limited per client IP); a credential that is sent must be valid (401 otherwise).
+   */
+  anonymous?: true;
 }
 
 const PUBLIC: RoutePolicy = { public: true };
@@ -25,6 +30,9 @@ export const USER_KINDS: readonly PrincipalKind[] = ['session', 'pat'];
 const CI_CALLERS: readonly PrincipalKind[] = ['session', 'pat', 'api_key'];
 const RUN_READ: RoutePolicy = { kinds: CI_CALLERS, scope: 'repo:read', repoRole: 'read', repoOf: 'run' };
 const RUNNER_ONLY: RoutePolicy = { kinds: ['runner'] };
+/** Assets: read by anyone who can read the repository (anonymous too, when it is public). */
+const ASSET_READ: RoutePolicy = { kinds: ['session', 'pat', 'api_key', 'ci_job'], scope: 'repo:read', repoRole: 'read', anonymous: true };
+const ASSET_WRITE: RoutePolicy = { kinds: ['session', 'pat', 'api_key', 'ci_job'], scope: 'assets:write', repoRole: 'write' };
 
 /**
  * The route → credential, scope and repository-role matrix, enforced in one place (AuthGuard) and
@@ -95,6 +103,10 @@ export const ROUTE_POLICIES: Record<string, RoutePolicy> = {
   'GET /api/v1/runs/:id': RUN_READ,
   'GET /api/v1/runs/:id/log': RUN_READ,
   'GET /api/v1/runs/:id/events': RUN_READ,
+  'GET /api/v1/repos/:owner/:repo/assets': ASSET_READ,
+  'GET /api/v1/repos/:owner/:repo/assets/*': ASSET_READ,
+  'PUT /api/v1/repos/:owner/:repo/assets/*': ASSET_WRITE,
+  'DELETE /api/v1/repos/:owner/:repo/assets/*': ASSET_WRITE,
   'POST /api/v1/runs/:id/cancel': { kinds: CI_CALLERS, scope: 'runs:write', repoRole: 'write', repoOf: 'run' },
 };
 

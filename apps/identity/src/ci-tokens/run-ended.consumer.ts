@@ -1,9 +1,8 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { CiEvents, EVENTS_STREAM, type EventEnvelope } from '#contracts';
+import { CiEvents, type EventEnvelope } from '#contracts';
 import { DurableConsumer, EventStore, LOGGER, markConsumed, NATS_CONNECTION } from '#platform';
 import { GatewayInvalidator } from '../auth/gateway-invalidator';
 import { CiTokensService } from './ci-tokens.service';
@@ -16,7 +15,6 @@ export const RUN_ENDED_CONSUMER = 'identity-ci-run-ended';
  * tokens' 25 h expiry still bounds them.
  */
 const CATCH_UP_TIMEOUT_MS = 20_000;
-const CATCH_UP_POLL_MS = 50;
 
 const RunIdSchema = z.uuid();
 
@@ -29,7 +27,7 @@ export class RunEndedConsumer implements OnApplicationBootstrap, BeforeApplicati
   private readonly consumer: DurableConsumer;
 
   constructor(
-    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(NATS_CONNECTION) nc: NatsConnection,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly store: EventStore,
     private readonly tokens: CiTokensService,
@@ -46,7 +44,10 @@ export class RunEndedConsumer implements OnApplicationBootstrap, BeforeApplicati
    */
   async onApplicationBootstrap(): Promise<void> {
     await this.consumer.start((event) => this.handle(event));
-    await this.waitUntilCaughtUp();
+    const state = await this.consumer.waitUntilCaughtUp(CATCH_UP_TIMEOUT_MS);
+    if (!state.caughtUp) {
+      this.logger.error({ pending: state.pending, ackPending: state.ackPending, timeoutMs: CATCH_UP_TIMEOUT_MS }, 'CI run ends not caught up in time: starting anyway');
+    }
   }
 
   /** Before the infrastructure's shutdown hooks drain NATS and close the pool under it. */
@@ -73,20 +74,5 @@ export class RunEndedConsumer implements OnApplicationBootstrap, BeforeApplicati
     const dropped = revoked ?? (await this.tokens.revokedByRunEnd(runId));
     if (dropped.length > 0) await this.invalidator.invalidate({ credentialIds: dropped });
     this.logger.info({ runId, eventId: envelope.id, revoked: revoked?.length ?? 0, redelivered: revoked === null }, 'CI run ended: its tokens are revoked');
-  }
-
-  /** Caught up: nothing left to deliver and nothing delivered but unacked (acks follow commits). */
-  private async waitUntilCaughtUp(): Promise<void> {
-    const jsm = await jetstreamManager(this.nc);
-    const deadline = Date.now() + CATCH_UP_TIMEOUT_MS;
-    for (;;) {
-      const info = await jsm.consumers.info(EVENTS_STREAM.name, RUN_ENDED_CONSUMER);
-      if (info.num_pending === 0 && info.num_ack_pending === 0) return;
-      if (Date.now() > deadline) {
-        this.logger.error({ pending: info.num_pending, ackPending: info.num_ack_pending, timeoutMs: CATCH_UP_TIMEOUT_MS }, 'CI run ends not caught up in time: starting anyway');
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, CATCH_UP_POLL_MS));
-    }
   }
 }

@@ -71,14 +71,16 @@ export class ReposService {
     return this.get(request.repoId);
   }
 
-  /** Its CI job tokens are revoked in the same transaction, and dropped by every gateway before this returns. */
+  /**
+   * Its CI job tokens are revoked in the same transaction (its API keys by the projection), and
+   * every gateway drops them, and its grants, before this returns.
+   */
   async delete(repoId: string, context: RequestContext): Promise<void> {
     const repo = await this.get(repoId);
-    let revoked: string[] = [];
     await this.mutate(repoId, () => [{ contract: IdentityEvents.repoDeleted, data: { repoId, fullName: repo.fullName }, subject: subject(repoId) }], context, async (tx) => {
-      revoked = await this.ciTokens.revokeRepoIn(tx, repoId, context);
+      const keys = await tx.query<{ id: string }>('SELECT id FROM api_keys WHERE repo_id = $1', [repoId]);
+      return [...(await this.ciTokens.revokeRepoIn(tx, repoId, context)), ...keys.rows.map((row) => row.id)];
     });
-    if (revoked.length > 0) await this.invalidator.invalidate({ credentialIds: revoked });
   }
 
   async members(repoId: string): Promise<{ items: { userId: string; username: string; role: RepoRole }[] }> {
@@ -108,14 +110,19 @@ export class ReposService {
     return toRepo(rows[0]);
   }
 
-  /** `andThen` runs in the same transaction after the events (and their projections) are written. */
-  private async mutate(repoId: string, decide: () => NewEvent[], context: RequestContext, andThen?: (tx: Tx) => Promise<void>): Promise<void> {
-    await this.store.execute(async (tx) => {
+  /**
+   * Appends the repository's next events, then (after commit) has every gateway drop its cached
+   * grants on it: a visibility or membership change holds at once. `andThen` runs in the same
+   * transaction after the events and returns credentials the gateways must drop too.
+   */
+  private async mutate(repoId: string, decide: () => NewEvent[], context: RequestContext, andThen?: (tx: Tx) => Promise<string[]>): Promise<void> {
+    const credentialIds = await this.store.execute(async (tx) => {
       const stream = await this.store.readStream(tx, repoStream(repoId));
       if (stream.length === 0 || stream.some((e) => e.type === IdentityEvents.repoDeleted.type)) throw new GantryError('not_found', 'no such repository');
       await this.append(tx, repoId, stream[stream.length - 1].version, decide(), context);
-      await andThen?.(tx);
+      return (await andThen?.(tx)) ?? [];
     });
+    await this.invalidator.invalidate({ repoIds: [repoId], credentialIds });
   }
 
   private async append(tx: Tx, repoId: string, version: number, events: NewEvent[], context: RequestContext): Promise<void> {

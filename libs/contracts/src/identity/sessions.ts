@@ -48,10 +48,12 @@ export const SessionRequests = {
   }),
 } as const;
 
-/** Which cached principals a gateway must drop. `all` flushes everything. */
+/** Which cached principals (and repository grants) a gateway must drop. `all` flushes everything. */
 export const InvalidationSchema = z.strictObject({
   credentialIds: z.array(z.string()).default([]),
   userIds: z.array(z.string()).default([]),
+  /** Repositories whose visibility, members or existence changed: cached grants on them go. */
+  repoIds: z.array(z.string()).default([]),
   all: z.boolean().default(false),
 });
 export type Invalidation = z.infer<typeof InvalidationSchema>;
