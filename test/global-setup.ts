@@ -11,6 +11,11 @@ import { SHARED_INFRA, type SharedInfra } from './shared-infra';
  * bucket and nats-server (testInfra). Coordinates reach the test workers through process.env,
  * which jest hands to the workers it starts after global setup.
  */
+function externalS3() {
+  const { GANTRY_S3_ENDPOINT: endpoint, GANTRY_S3_ACCESS_KEY: accessKey, GANTRY_S3_SECRET_KEY: secretKey } = process.env;
+  return endpoint ? { endpoint, accessKey: accessKey ?? '', secretKey: secretKey ?? '' } : undefined;
+}
+
 export default async function globalSetup(): Promise<void> {
   const registry = globalThis as unknown as Record<string, SharedInfra | undefined>;
   if (registry[SHARED_INFRA]) return; // the integration and e2e projects share one setup
@@ -19,7 +24,8 @@ export default async function globalSetup(): Promise<void> {
   const [natsBin, postgres, s3] = await Promise.allSettled([
     ensureNatsServer(),
     startPostgres({ dataDir: join(dir, 'postgres'), durable: false }),
-    startS3({ dataDir: join(dir, 's3') }),
+    // A real MinIO (or any S3) instead of s3rver when GANTRY_S3_* name one: see README "Tests".
+    startS3({ dataDir: join(dir, 's3'), external: externalS3() }),
   ]);
   if (natsBin.status === 'rejected' || postgres.status === 'rejected' || s3.status === 'rejected') {
     await Promise.allSettled([postgres, s3].map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
 import { s3Client } from '../../libs/platform/src/infra/s3';
 import { waitFor } from '../../libs/platform/src/testing/wait-for';
 import { Api } from '../support/api';
@@ -175,6 +176,22 @@ describe('release assets: streamed through the gateway to S3', () => {
     const writer = (await api.post(`/api/v1/repos/${repo.fullName}/keys`, admin, { name: 'rw', scopes: ['repo:read', 'assets:write'] })).body.key as string;
     expect((await put(repo.fullName, 'by-key.txt', Buffer.from('x'), writer)).status).toBe(201);
     expect((await put(publicRepo.fullName, 'by-key.txt', Buffer.from('x'), writer)).status).toBe(403);
+  });
+
+  it('repeated downloads ask identity once (the grant cache), not per request', async () => {
+    await put(repo.fullName, 'hot.txt', Buffer.from('hot'));
+    const nc = await connect({ servers: stack.infra.nats.url });
+    try {
+      let asked = 0;
+      const counter = nc.subscribe('identity.repo.access.v1', { callback: () => asked++ });
+      await nc.flush();
+      for (let i = 0; i < 20; i++) expect((await get(repo.fullName, 'hot.txt')).status).toBe(200);
+      await nc.flush();
+      counter.unsubscribe();
+      expect(asked).toBeLessThanOrEqual(1);
+    } finally {
+      await nc.close();
+    }
   });
 
   it('a member removed from the repository is refused at once (the grant cache is invalidated)', async () => {
