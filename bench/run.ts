@@ -1,24 +1,41 @@
-import { createPat, loginToken, startBaseline, startBenchStack } from './lib/bench-stack';
+import { createPat, loginToken, startBaseline, startBenchStack, type BenchStack } from './lib/bench-stack';
+import { benchCi } from './lib/ci';
 import { pinToCpu } from './lib/cpu';
 import { measure, measureInterleaved, report, type LoadOptions } from './lib/measure';
 import { measureRevocation, percentile } from './lib/revocation';
 
 /**
- * `npm run bench`: performance goals as ratios measured side by side in one run, on this machine.
- * BENCH_DURATION_SEC, BENCH_ROUNDS, BENCH_CONNECTIONS and BENCH_REVOCATION_TRIALS tune it.
+ * `npm run bench`: performance goals as ratios measured side by side in one run, on this machine,
+ * then the CI section. BENCH_ONLY=ci runs the CI section alone. BENCH_DURATION_SEC, BENCH_ROUNDS,
+ * BENCH_CONNECTIONS, BENCH_REVOCATION_TRIALS and BENCH_CI_* tune it.
  */
 async function main(): Promise<void> {
+  const only = process.env.BENCH_ONLY;
+  if (only !== undefined && only !== 'ci') throw new Error(`BENCH_ONLY=${only}: only "ci" is known`);
+  // The load generator (this process) on CPU 0, and with it everything it starts (NATS, PostgreSQL,
+  // backend services): only the servers under test, pinned below, run on CPU 1.
+  const pinnedHere = pinToCpu(process.pid, 0);
+  // Gateways A and B as deployed; C with its auth cache off, to measure the miss path. The CI
+  // section needs gateway A only.
+  const stack = await startBenchStack(only === 'ci' ? [{}] : [{}, {}, { GANTRY_AUTH_CACHE_TTL_MS: '0' }]);
+  try {
+    const session = await loginToken(stack.gatewayUrls[0], stack.admin);
+    if (only === undefined) await benchHttp(stack, session, pinnedHere);
+    // The gateway and the ci-runner (and the steps it starts) are the servers under test here.
+    const pinned = pinnedHere && [stack.gatewayPids[0], stack.ciRunnerPid].map((pid) => pinToCpu(pid, 1)).every(Boolean);
+    console.log(`\n${pinned ? 'CI: gateway A and the ci-runner pinned to CPU 1, the clients, PostgreSQL, NATS and identity to CPU 0' : 'CI: not pinned (one CPU or no taskset)'}`);
+    if (!(await benchCi(stack, session))) process.exitCode = 1;
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function benchHttp(stack: BenchStack, session: string, pinnedHere: boolean): Promise<void> {
   const durationSec = Number(process.env.BENCH_DURATION_SEC ?? 4);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
   const trials = Number(process.env.BENCH_REVOCATION_TRIALS ?? 50);
-  // The load generator (this process) on CPU 0, and with it everything it starts (NATS, PostgreSQL,
-  // backend services): only the server under test, pinned below, runs on CPU 1.
-  const pinnedHere = pinToCpu(process.pid, 0);
-  // Gateways A and B as deployed; C with its auth cache off, to measure the miss path.
-  const stack = await startBenchStack([{}, {}, { GANTRY_AUTH_CACHE_TTL_MS: '0' }]);
   const [a, b, uncached] = stack.gatewayUrls;
-  const session = await loginToken(a, stack.admin);
   const pat = await createPat(a, session, 'bench');
   const auth = (token: string) => ({ authorization: `Bearer ${token}` });
   const whoami = await (await fetch(`${a}/api/v1/user`, { headers: auth(pat.token) })).text();
@@ -48,7 +65,6 @@ async function main(): Promise<void> {
     console.log(`200s for requests that began after the revoke response: ${revocation.lateAccepts}`);
   } finally {
     await baseline.stop();
-    await stack.stop();
   }
 }
 

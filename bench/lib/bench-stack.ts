@@ -14,6 +14,7 @@ export interface BenchStack {
   ciRunnerPid: number;
   admin: { username: string; password: string };
   natsUrl: string;
+  databaseUrl: string;
   stop(): Promise<void>;
 }
 
@@ -50,7 +51,7 @@ export async function startBenchStack(gateways: NodeJS.ProcessEnv[] = [{}]): Pro
   });
   await Promise.all(gatewayUrls.map((url) => waitForHttp(`${url}/readyz`, 60000)));
   return {
-    gatewayUrls, gatewayPids, ciRunnerPid, admin, natsUrl: infra.nats.url,
+    gatewayUrls, gatewayPids, ciRunnerPid, admin, natsUrl: infra.nats.url, databaseUrl,
     stop: async () => {
       await Promise.all(processes.filter((p) => p.name.startsWith('gateway')).map((p) => p.stop()));
       await Promise.all(processes.map((p) => p.stop()));

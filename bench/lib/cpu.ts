@@ -31,3 +31,13 @@ export function pinToCpu(pid: number, cpu: number): boolean {
     return false;
   }
 }
+
+/** Resident memory of a process (VmRSS), in KiB; null once it is gone or off Linux. */
+export function processRssKb(pid: number): number | null {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}

@@ -51,7 +51,12 @@ export class RunLogStore {
 
   /** Stored lines after `afterSeq`: at most `limit`, and about 512 KiB (a NATS message's budget). */
   async page(runId: string, afterSeq: number, limit: number): Promise<LogLine[]> {
-    const { rows } = await this.db.query<LogLine>('SELECT seq, text FROM run_log_lines WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [runId, afterSeq, limit]);
+    // Sequence numbers are dense: bounding the range (not just LIMIT) keeps the plan an index range
+    // scan even before the table has statistics (a fresh installation's first long log).
+    const { rows } = await this.db.query<LogLine>(
+      'SELECT seq, text FROM run_log_lines WHERE run_id = $1 AND seq > $2 AND seq <= $2 + $3 ORDER BY seq LIMIT $3',
+      [runId, afterSeq, limit],
+    );
     let bytes = 0;
     const page: LogLine[] = [];
     for (const row of rows) {

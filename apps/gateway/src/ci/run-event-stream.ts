@@ -10,22 +10,29 @@ export interface LogPage {
 }
 
 export interface RunEventSource {
-  /** Stored lines after `afterSeq` (from the ci-runner). */
-  page(afterSeq: number): Promise<LogPage>;
+  /** Stored lines after `afterSeq`, at most `limit` (from the ci-runner). */
+  page(afterSeq: number, limit: number): Promise<LogPage>;
   /** The run as it is now. */
   run(): Promise<Run>;
 }
 
-/** Live lines held for a client that is behind; past this it reads from the database instead. */
-const MAX_HELD_LINES = 20_000;
+/**
+ * Live lines held for a client that is behind; past this it reads from the database instead. The
+ * batches are shared by every client of the run (formatted once by the hub), so holding costs a
+ * reference per batch, and a gateway holds at most this many lines of each watched run.
+ */
+const MAX_HELD_LINES = 100_000;
+/** Lines per database page (the ci-runner also caps a page at about 512 KiB). */
+const PAGE_LINES = 5000;
 
 const ended = (status: RunStatus) => status !== 'queued' && status !== 'running';
 
 /**
  * One client following a run. The live subscription is made before the first database read, and
- * lines are published only after they are stored, so: live batches that continue exactly where the
- * client is are written straight away; anything else (a gap, a client slowed by backpressure, a
- * resume from Last-Event-ID) is read from the database in pages. No gap, no duplicate, and memory
+ * lines are published only after they are stored, so: held live batches that continue where the
+ * client is (or overlap it) are written straight away; only the gap before the next held batch (a
+ * resume from Last-Event-ID, a client slowed by backpressure, a dropped message) is read from the
+ * database, in pages that stop where that batch starts. No gap, no duplicate, and memory
  * per client stays bounded. Status events go out as the status changes; the final one after the
  * last line, and then the stream closes.
  */
@@ -73,7 +80,8 @@ export class RunEventStream implements RunWatcher {
       if (this.pendingStatus && !ended(this.pendingStatus.status)) await this.sendStatus(this.pendingStatus);
       this.pendingStatus = null;
       if (await this.writeHeld()) continue;
-      const page = await this.source.page(this.sent);
+      const nextHeld = this.held[0]?.first;
+      const page = await this.source.page(this.sent, nextHeld === undefined ? PAGE_LINES : Math.min(PAGE_LINES, nextHeld - 1 - this.sent));
       if (page.lines.length > 0) {
         await this.write(sseLogEvents(page.lines));
         this.sent = page.lines[page.lines.length - 1].seq;
@@ -88,13 +96,19 @@ export class RunEventStream implements RunWatcher {
     this.raw.end();
   }
 
-  /** Writes held live batches that continue exactly where the client is; drops the rest. */
+  /**
+   * Writes the first held batch if it continues where the client is (the part not sent yet);
+   * drops batches already sent. A batch further ahead waits until the database has filled the gap.
+   */
   private async writeHeld(): Promise<boolean> {
     while (this.held.length > 0) {
-      const batch = this.held.shift()!;
+      const batch = this.held[0];
+      if (batch.first > this.sent + 1) return false;
+      this.held.shift();
       this.heldLines -= batch.last - batch.first + 1;
-      if (batch.first !== this.sent + 1) continue; // already sent, or a gap the database fills
-      await this.write(batch.events);
+      if (batch.last <= this.sent) continue;
+      const unsent = this.sent + 1 - batch.first;
+      await this.write(unsent === 0 ? batch.events : batch.events.slice(batch.offsets[unsent]));
       this.sent = batch.last;
       return true;
     }

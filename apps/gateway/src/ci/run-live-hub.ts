@@ -2,13 +2,15 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { RunLive, type LogLine, type Run } from '#contracts';
 import { NATS_CONNECTION } from '#platform';
-import { sseLogEvents } from './sse';
+import { sseLogBatch } from './sse';
 
 /** New lines of a run, already in SSE form: formatted once however many watch. */
 export interface LiveBatch {
   first: number;
   last: number;
   events: string;
+  /** Where the event of line `first + i` starts in `events`. */
+  offsets: number[];
 }
 
 export interface RunWatcher {
@@ -61,7 +63,7 @@ export class RunLiveHub {
         const parsed = RunLive.log.schema.safeParse(message.json());
         if (!parsed.success || parsed.data.lines.length === 0) return;
         const lines: LogLine[] = parsed.data.lines;
-        const batch = { first: lines[0].seq, last: lines[lines.length - 1].seq, events: sseLogEvents(lines) };
+        const batch = { first: lines[0].seq, last: lines[lines.length - 1].seq, ...sseLogBatch(lines) };
         for (const watcher of watchers) watcher.onLog(batch);
       },
     });

@@ -71,7 +71,7 @@ export class RunsController {
     const run = runOf(request);
     const stream = new RunEventStream(
       reply.raw,
-      { page: (afterSeq) => this.rpc.request(Runs.log, { id: run.id, afterSeq, limit: 1000 }), run: () => this.rpc.request(Runs.get, { id: run.id }) },
+      { page: (afterSeq, limit) => this.rpc.request(Runs.log, { id: run.id, afterSeq, limit }), run: () => this.rpc.request(Runs.get, { id: run.id }) },
       lastEventIdOf(request.headers['last-event-id']),
       this.config.GANTRY_SSE_HEARTBEAT_MS,
     );

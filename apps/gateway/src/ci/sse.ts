@@ -6,9 +6,18 @@ import type { LogLine, Run } from '#contracts';
  * `Last-Event-ID` resumes from); status events carry none, so they never move it.
  */
 export function sseLogEvents(lines: readonly LogLine[]): string {
-  let out = '';
-  for (const line of lines) out += `id: ${line.seq}\nevent: log\ndata: ${JSON.stringify(line)}\n\n`;
-  return out;
+  return sseLogBatch(lines).events;
+}
+
+/** The events of consecutive lines, and where each line's event starts (to send a tail of them). */
+export function sseLogBatch(lines: readonly LogLine[]): { events: string; offsets: number[] } {
+  let events = '';
+  const offsets: number[] = [];
+  for (const line of lines) {
+    offsets.push(events.length);
+    events += `id: ${line.seq}\nevent: log\ndata: ${JSON.stringify(line)}\n\n`;
+  }
+  return { events, offsets };
 }
 
 export function sseStatusEvent(run: Run): string {
