@@ -21,6 +21,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# identity writes a generated first-admin password here (compose mounts a volume on it).
+RUN mkdir -p /var/lib/gantry && chown node:node /var/lib/gantry && chmod 700 /var/lib/gantry
 USER node
 EXPOSE 8080
 CMD ["node", "dist/apps/gateway/src/main.js"]

@@ -1,30 +1,47 @@
 import { createPat, loginToken, startBaseline, startBenchStack, type BenchStack } from './lib/bench-stack';
+import { benchAssets } from './lib/assets';
 import { benchCi } from './lib/ci';
 import { pinToCpu } from './lib/cpu';
 import { measure, measureInterleaved, report, type LoadOptions } from './lib/measure';
 import { measureRevocation, percentile } from './lib/revocation';
 
+/** The sections of `npm run bench`, in the order they run. */
+const SECTIONS = ['http', 'ci', 'assets'] as const;
+type Section = (typeof SECTIONS)[number];
+
+/** BENCH_ONLY: a comma list of sections (e.g. `ci,assets`); unset or empty, all of them. */
+function selectedSections(only = process.env.BENCH_ONLY ?? ''): Set<Section> {
+  const names = only.split(',').map((name) => name.trim()).filter(Boolean);
+  const unknown = names.filter((name) => !(SECTIONS as readonly string[]).includes(name));
+  if (unknown.length) throw new Error(`BENCH_ONLY=${only}: unknown ${unknown.join(', ')} (known: ${SECTIONS.join(', ')})`);
+  return new Set(names.length ? (names as Section[]) : SECTIONS);
+}
+
 /**
- * `npm run bench`: performance goals as ratios measured side by side in one run, on this machine,
- * then the CI section. BENCH_ONLY=ci runs the CI section alone. BENCH_DURATION_SEC, BENCH_ROUNDS,
- * BENCH_CONNECTIONS, BENCH_REVOCATION_TRIALS and BENCH_CI_* tune it.
+ * `npm run bench`: performance goals as ratios measured side by side in one run, on this machine:
+ * the HTTP section, then CI, then assets. BENCH_ONLY picks sections; BENCH_DURATION_SEC,
+ * BENCH_ROUNDS, BENCH_CONNECTIONS, BENCH_REVOCATION_TRIALS, BENCH_CI_* and BENCH_ASSET_* tune them.
  */
 async function main(): Promise<void> {
-  const only = process.env.BENCH_ONLY;
-  if (only !== undefined && only !== 'ci') throw new Error(`BENCH_ONLY=${only}: only "ci" is known`);
+  const sections = selectedSections();
   // The load generator (this process) on CPU 0, and with it everything it starts (NATS, PostgreSQL,
-  // backend services): only the servers under test, pinned below, run on CPU 1.
+  // s3rver, which runs in this process, backend services): only the servers under test, pinned
+  // below, run on CPU 1.
   const pinnedHere = pinToCpu(process.pid, 0);
-  // Gateways A and B as deployed; C with its auth cache off, to measure the miss path. The CI
-  // section needs gateway A only.
-  const stack = await startBenchStack(only === 'ci' ? [{}] : [{}, {}, { GANTRY_AUTH_CACHE_TTL_MS: '0' }]);
+  // Gateways A and B as deployed; C with its auth cache off, to measure the miss path. The CI and
+  // assets sections need gateway A only.
+  const stack = await startBenchStack(sections.has('http') ? [{}, {}, { GANTRY_AUTH_CACHE_TTL_MS: '0' }] : [{}]);
   try {
     const session = await loginToken(stack.gatewayUrls[0], stack.admin);
-    if (only === undefined) await benchHttp(stack, session, pinnedHere);
-    // The gateway and the ci-runner (and the steps it starts) are the servers under test here.
-    const pinned = pinnedHere && [stack.gatewayPids[0], stack.ciRunnerPid].map((pid) => pinToCpu(pid, 1)).every(Boolean);
-    console.log(`\n${pinned ? 'CI: gateway A and the ci-runner pinned to CPU 1, the clients, PostgreSQL, NATS and identity to CPU 0' : 'CI: not pinned (one CPU or no taskset)'}`);
-    if (!(await benchCi(stack, session))) process.exitCode = 1;
+    if (sections.has('http')) await benchHttp(stack, session, pinnedHere);
+    if (sections.has('ci')) {
+      // The gateway and the ci-runner (and the steps it starts) are the servers under test here.
+      const pinned = pinnedHere && [stack.gatewayPids[0], stack.ciRunnerPid].map((pid) => pinToCpu(pid, 1)).every(Boolean);
+      console.log(`\n${pinned ? 'CI: gateway A and the ci-runner pinned to CPU 1, the clients, PostgreSQL, NATS and identity to CPU 0' : 'CI: not pinned (one CPU or no taskset)'}`);
+      if (!(await benchCi(stack, session))) process.exitCode = 1;
+    }
+    // Gateway A alone is under test; the assets service only answers its two NATS calls per transfer.
+    if (sections.has('assets') && !(await benchAssets(stack, session, pinnedHere && pinToCpu(stack.gatewayPids[0], 1)))) process.exitCode = 1;
   } finally {
     await stack.stop();
   }

@@ -14,6 +14,7 @@ import { parse } from 'yaml';
 type DependsOn = Record<string, { condition: string }>;
 type Service = {
   image?: string;
+  volumes?: unknown[];
   build?: unknown;
   command?: string[];
   restart?: string;
@@ -30,7 +31,8 @@ const GANTRY_SERVICES = ['gateway', 'identity', 'assets', 'ci-runner'] as const;
 const BACKEND_SERVICES = ['identity', 'assets', 'ci-runner'] as const;
 const SHARED_VARIABLES = [
   'GANTRY_NATS_URL',
-  'GANTRY_DATABASE_URL',
+  'GANTRY_NATS_USER',
+  'GANTRY_NATS_PASSWORD',
   'GANTRY_S3_ENDPOINT',
   'GANTRY_S3_ACCESS_KEY',
   'GANTRY_S3_SECRET_KEY',
@@ -120,7 +122,7 @@ describe('docker-compose.yml', () => {
 
   it('has NATS with JetStream, PostgreSQL and MinIO with health checks, and a one-shot bucket job', () => {
     const { services } = composeModel();
-    expect(services.nats.command).toEqual(['-js', '-sd', '/data', '-m', '8222']);
+    expect(services.nats.command).toEqual(['-c', '/etc/gantry/nats.conf', '-js', '-sd', '/data', '-m', '8222']);
     expect(services.nats.healthcheck?.test?.join(' ')).toMatch(/:8222\/healthz/);
     expect(services.postgres.healthcheck?.test?.join(' ')).toMatch(/pg_isready/);
     expect(services.minio.healthcheck?.test).toBeDefined();
@@ -147,7 +149,7 @@ describe('docker-compose.yml', () => {
     for (const name of BACKEND_SERVICES) expect(services[name].ports ?? []).toEqual([]);
   });
 
-  it('passes every GANTRY_* setting, and leaves the admin password empty by default (generated and logged)', () => {
+  it('passes every GANTRY_* setting, and leaves the admin password empty by default (generated into a file)', () => {
     const { services } = composeModel();
     for (const name of GANTRY_SERVICES) {
       const missing = SHARED_VARIABLES.filter((variable) => !(variable in (services[name].environment ?? {})));
@@ -155,12 +157,65 @@ describe('docker-compose.yml', () => {
     }
     const env = services.gateway.environment ?? {};
     expect(env.GANTRY_NATS_URL).toBe('nats://nats:4222');
-    expect(env.GANTRY_DATABASE_URL).toBe('postgres://gantry:gantry@postgres:5432/gantry');
     expect(env.GANTRY_S3_ENDPOINT).toBe('http://minio:9000');
     expect(env.GANTRY_S3_BUCKET).toBe('gantry');
     expect(env.GANTRY_LOG_LEVEL).toBe('info');
     expect(services.identity.environment?.GANTRY_ADMIN_USERNAME).toBe('admin');
     expect(services.identity.environment?.GANTRY_ADMIN_PASSWORD).toBe('');
+  });
+
+  it('gives identity a volume for the generated admin password file', () => {
+    const { services } = composeModel();
+    expect(services.identity.environment?.GANTRY_DATA_DIR).toBe('/var/lib/gantry');
+    const mounts = (services.identity.volumes ?? []).map((volume) => (typeof volume === 'string' ? volume : `${(volume as { source?: string }).source}:${(volume as { target?: string }).target}`));
+    expect(mounts.map((mount) => mount.replace(/:rw$/, ''))).toContain('identity-data:/var/lib/gantry');
+  });
+});
+
+describe('docker-compose.yml: least privilege', () => {
+  /** `short` or long-form volume entries as `source:target` (docker-compose config makes paths absolute). */
+  const mounts = (service: Service) =>
+    (service.volumes ?? []).map((volume) => (typeof volume === 'string' ? volume : `${(volume as { source?: string }).source}:${(volume as { target?: string }).target}`))
+      .map((mount) => mount.replace(/:(ro|rw)$/, '').replace(`${ROOT}/`, './'));
+  const NATS_PASSWORD: Record<string, string> = {
+    identity: 'GANTRY_NATS_IDENTITY_PASSWORD', assets: 'GANTRY_NATS_ASSETS_PASSWORD', 'ci-runner': 'GANTRY_NATS_CI_RUNNER_PASSWORD', gateway: 'GANTRY_NATS_GATEWAY_PASSWORD',
+  };
+  const DATABASE: Record<string, { role: string; password: string }> = {
+    identity: { role: 'gantry_identity', password: 'GANTRY_DB_IDENTITY_PASSWORD' },
+    assets: { role: 'gantry_assets', password: 'GANTRY_DB_ASSETS_PASSWORD' },
+    'ci-runner': { role: 'gantry_ci', password: 'GANTRY_DB_CI_RUNNER_PASSWORD' },
+  };
+
+  it('runs NATS with the committed users file, each service as its own user with the password the server knows', () => {
+    const { services } = composeModel();
+    expect(mounts(services.nats)).toContain('./deploy/nats.conf:/etc/gantry/nats.conf');
+    for (const name of GANTRY_SERVICES) {
+      const env = services[name].environment ?? {};
+      expect(env.GANTRY_NATS_USER).toBe(name);
+      expect(env.GANTRY_NATS_PASSWORD).toBe(services.nats.environment?.[NATS_PASSWORD[name]]);
+      expect(String(env.GANTRY_NATS_PASSWORD)).toMatch(/^(?!\d+$)[A-Za-z0-9_-]+$/); // what nats-server reads as a string
+    }
+    expect(new Set(GANTRY_SERVICES.map((name) => services[name].environment?.GANTRY_NATS_PASSWORD)).size).toBe(4);
+  });
+
+  it('gives each backend service its own PostgreSQL role (created by the mounted script) and the gateway no database', () => {
+    const { services } = composeModel();
+    expect(mounts(services.postgres)).toContain('./deploy/postgres/10-gantry-roles.sh:/docker-entrypoint-initdb.d/10-gantry-roles.sh');
+    for (const name of BACKEND_SERVICES) {
+      const { role, password } = DATABASE[name];
+      const url = new URL(String(services[name].environment?.GANTRY_DATABASE_URL));
+      expect({ user: url.username, host: url.host, database: url.pathname }).toEqual({ user: role, host: 'postgres:5432', database: '/gantry' });
+      expect(decodeURIComponent(url.password)).toBe(services.postgres.environment?.[password]);
+    }
+    expect(services.gateway.environment?.GANTRY_DATABASE_URL).toBeUndefined();
+    // The superuser comes from the environment, with a default, and no service uses it.
+    const superuser = services.postgres.environment ?? {};
+    expect(superuser.POSTGRES_USER).toBe('gantry');
+    expect(superuser.POSTGRES_PASSWORD).toBe('postgres-change-me');
+    const raw = readFileSync(COMPOSE_FILE, 'utf8');
+    expect(raw).toMatch(/POSTGRES_USER: \$\{GANTRY_POSTGRES_USER:-gantry\}/);
+    expect(raw).toMatch(/POSTGRES_PASSWORD: \$\{GANTRY_POSTGRES_PASSWORD:-[^}]+\}/);
+    expect(raw).not.toMatch(/postgres:\/\/gantry:/);
   });
 });
 
@@ -183,6 +238,8 @@ describe('Dockerfile', () => {
     expect(runtime).toMatch(/^ENV NODE_ENV=production$/m);
     expect(runtime).toMatch(/^USER (?!root\b|0\b)\S+$/m);
     expect(runtime).toMatch(/^CMD \["node", "dist\/apps\/gateway\/src\/main\.js"\]$/m);
+    // The data directory exists and belongs to that user, so a fresh named volume inherits it.
+    expect(runtime).toMatch(/mkdir -p \/var\/lib\/gantry && chown node:node \/var\/lib\/gantry/);
   });
 
   it('keeps local build output and dependencies out of the build context', () => {

@@ -1,10 +1,11 @@
 import { AssetsRequests, CiRequests, IdentityRequests } from '#contracts';
-import { CommonConfigSchema, loadConfig, RpcClient } from '#platform';
+import { CommonConfigSchema, loadConfig, natsAuth, RpcClient } from '#platform';
 import { connect } from '@nats-io/transport-node';
 
 /**
  * Container health check for the backend services (they have no HTTP port): asks the service
  * over NATS for its ping, which checks its own database. `node dist/scripts/healthcheck.js identity`
+ * It runs in the service's container, as the service's NATS user (which may ask its own ping).
  */
 const PINGS = { identity: IdentityRequests.ping, assets: AssetsRequests.ping, 'ci-runner': CiRequests.ping };
 
@@ -15,7 +16,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = loadConfig(CommonConfigSchema);
-  const nc = await connect({ servers: config.GANTRY_NATS_URL, timeout: 2000 });
+  const nc = await connect({ servers: config.GANTRY_NATS_URL, timeout: 2000, ...natsAuth(config) });
   try {
     const answer = await new RpcClient(nc, 2000).request(PINGS[service], {});
     console.log(JSON.stringify(answer));

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../libs/platform/src/infra/free-port';
+import type { S3Coordinates } from '../../libs/platform/src/infra/s3';
 import { startInfra } from '../../libs/platform/src/infra/stack';
 import { serviceEnv, startService, waitForHttp, type ServiceProcess } from '../../libs/platform/src/launcher';
 
@@ -14,7 +15,11 @@ export interface BenchStack {
   ciRunnerPid: number;
   admin: { username: string; password: string };
   natsUrl: string;
+  /** NATS refuses anonymous connections: `connect({ servers: natsUrl, ...natsAdmin })` (full rights). */
+  natsAdmin: { user: string; pass: string };
   databaseUrl: string;
+  /** s3rver, which startInfra runs inside this process (so on this process's CPU), and the bucket assets use. */
+  s3: S3Coordinates & { bucket: string };
   stop(): Promise<void>;
 }
 
@@ -23,7 +28,7 @@ export interface BenchStack {
 export async function startBenchStack(gateways: NodeJS.ProcessEnv[] = [{}]): Promise<BenchStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'gantry-bench-'));
   const infra = await startInfra({ dataDir, durable: false });
-  const databaseUrl = await infra.postgres.createDatabase('gantry');
+  const { databaseUrl, credentials } = await infra.prepareDatabase('gantry');
   await infra.s3.createBucket('gantry');
   const admin = { username: 'admin', password: randomBytes(16).toString('base64url') };
   const env = serviceEnv(
@@ -39,19 +44,20 @@ export async function startBenchStack(gateways: NodeJS.ProcessEnv[] = [{}]): Pro
   const gatewayUrls = ports.map((port) => `http://127.0.0.1:${port}`);
   const ciEnv = { ...env, GANTRY_PUBLIC_URL: gatewayUrls[0], GANTRY_CI_GATEWAY_URL: gatewayUrls[0] };
   const processes: ServiceProcess[] = [
-    startService({ service: 'identity', env, logDir, root }),
-    startService({ service: 'assets', env, logDir, root }),
-    startService({ service: 'ci-runner', env: ciEnv, logDir, root }),
+    startService({ service: 'identity', env, credentials, logDir, root }),
+    startService({ service: 'assets', env, credentials, logDir, root }),
+    startService({ service: 'ci-runner', env: ciEnv, credentials, logDir, root }),
   ];
   const ciRunnerPid = processes[2].pid;
   const gatewayPids = gateways.map((extra, i) => {
-    const gateway = startService({ service: 'gateway', instance: String(i), env: { ...env, ...extra, GANTRY_PORT: String(ports[i]) }, logDir, root });
+    const gateway = startService({ service: 'gateway', instance: String(i), env: { ...env, ...extra, GANTRY_PORT: String(ports[i]) }, credentials, logDir, root });
     processes.push(gateway);
     return gateway.pid;
   });
   await Promise.all(gatewayUrls.map((url) => waitForHttp(`${url}/readyz`, 60000)));
   return {
-    gatewayUrls, gatewayPids, ciRunnerPid, admin, natsUrl: infra.nats.url, databaseUrl,
+    gatewayUrls, gatewayPids, ciRunnerPid, admin, natsUrl: infra.nats.url, natsAdmin: infra.nats.admin, databaseUrl,
+    s3: { endpoint: infra.s3.endpoint, accessKey: infra.s3.accessKey, secretKey: infra.s3.secretKey, bucket: 'gantry' },
     stop: async () => {
       await Promise.all(processes.filter((p) => p.name.startsWith('gateway')).map((p) => p.stop()));
       await Promise.all(processes.map((p) => p.stop()));

@@ -118,7 +118,7 @@ export async function benchCi(stack: BenchStack, session: string): Promise<boole
   const lines = Number(process.env.BENCH_CI_LINES ?? 200000);
   const watchers = Number(process.env.BENCH_CI_WATCHERS ?? 50);
   const url = stack.gatewayUrls[0];
-  const nc = await connect({ servers: stack.natsUrl });
+  const nc = await connect({ servers: stack.natsUrl, ...stack.natsAdmin });
   const dir = mkdtempSync(join(tmpdir(), 'gantry-bench-ci-'));
   const ctx: CiContext = { url, session, repo: await createRepo(url, session, `bench-ci-${Date.now()}`), dir, ends: new RunEnds(nc) };
   try {

@@ -180,10 +180,10 @@ describe('release assets: streamed through the gateway to S3', () => {
 
   it('repeated downloads ask identity once (the grant cache), not per request', async () => {
     await put(repo.fullName, 'hot.txt', Buffer.from('hot'));
-    const nc = await connect({ servers: stack.infra.nats.url });
+    const nc = await connect({ servers: stack.infra.nats.url, ...stack.infra.nats.admin });
     try {
       let asked = 0;
-      const counter = nc.subscribe('identity.repo.access.v1', { callback: () => asked++ });
+      const counter = nc.subscribe('identity.repo.access.v1', { callback: () => void asked++ });
       await nc.flush();
       for (let i = 0; i < 20; i++) expect((await get(repo.fullName, 'hot.txt')).status).toBe(200);
       await nc.flush();

@@ -33,7 +33,7 @@ describe('CI jobs and triggers: definitions, validation, who may do what', () =>
     admin = await api.login(stack.admin.username, stack.admin.password);
     repo = (await ci.repo(admin, 'pipelines')).fullName;
     member = await api.user(admin, 'ci-member');
-    nc = await connect({ servers: stack.infra.nats.url });
+    nc = await connect({ servers: stack.infra.nats.url, ...stack.infra.nats.admin });
   });
   afterAll(async () => {
     await nc?.close();

@@ -34,7 +34,7 @@ describe('remote runners through the runner API, and two ci-runner replicas', ()
     admin = await api.login(stack.admin.username, stack.admin.password);
     repo = (await ci.repo(admin, 'remote')).fullName;
     await ci.job(admin, repo, 'on-linux', { steps: [{ run: 'make' }], env: { CC: 'gcc' }, params: [{ name: 'target', default: 'all' }], runsOn: { labels: ['linux'] } });
-    nc = await connect({ servers: stack.infra.nats.url });
+    nc = await connect({ servers: stack.infra.nats.url, ...stack.infra.nats.admin });
   });
   afterAll(async () => {
     await nc?.close();

@@ -56,7 +56,9 @@ describe('CI runs on the local executor: tokens, logs, cancel, timeout', () => {
     expect(log).toContain(`GANTRY_RUN_ID=${run.id}`);
     expect(log).toMatch(/GANTRY_URL=http:\/\/127\.0\.0\.1:\d+/);
     expect(log).not.toMatch(/gtc_[0-9A-Za-z]{36}/);
-    for (const secret of ['GANTRY_DATABASE_URL', 'GANTRY_S3_SECRET_KEY', 'GANTRY_ADMIN_PASSWORD', 'GANTRY_NATS_URL', stack.infra.s3.secretKey, stack.admin.password]) {
+    // Nor the ci-runner's own credentials: a step holding its NATS user could forge CI events.
+    const ciCredentials = [stack.infra.credentials.nats['ci-runner'].pass, decodeURIComponent(new URL(stack.infra.credentials.databaseUrls['ci-runner']).password)];
+    for (const secret of ['GANTRY_DATABASE_URL', 'GANTRY_S3_SECRET_KEY', 'GANTRY_ADMIN_PASSWORD', 'GANTRY_NATS_URL', 'GANTRY_NATS_PASSWORD', stack.infra.s3.secretKey, stack.admin.password, ...ciCredentials]) {
       expect(log).not.toContain(secret);
     }
   });
@@ -150,7 +152,7 @@ describe('CI runs on the local executor: tokens, logs, cancel, timeout', () => {
     expect((await api.get('/api/v1/user', token)).status).toBe(200); // now cached at the gateway
     await stack.stopService('identity');
     // The gateway cannot authorize anything now (no identity): watch the run.ended event instead.
-    const nc = await connect({ servers: stack.infra.nats.url });
+    const nc = await connect({ servers: stack.infra.nats.url, ...stack.infra.nats.admin });
     try {
       const ended = await waitFor(async () => (await readEventsStream(nc)).find((e) => e.type === 'ci.run.ended' && (e.data as { runId: string }).runId === run.id), {
         timeoutMs: 20000, message: 'the run did not end while identity was down',

@@ -68,7 +68,7 @@ describe('CI job tokens: issued to a run, refused once the run ended (two gatewa
       expect(created.status).toBe(201);
       repos[name] = created.body.id;
     }
-    nc = await connect({ servers: stack.infra.nats.url });
+    nc = await connect({ servers: stack.infra.nats.url, ...stack.infra.nats.admin });
     jsm = await jetstreamManager(nc);
     rpc = new RpcClient(nc, 5000);
     db = new pg.Client({ connectionString: stack.infra.databaseUrl });

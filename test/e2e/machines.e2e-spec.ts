@@ -33,7 +33,7 @@ describe('install tokens, runners, API keys and leaked-token revocation (two gat
     admin = await a.login(stack.admin.username, stack.admin.password);
     db = new pg.Client({ connectionString: stack.infra.databaseUrl });
     await db.connect();
-    nc = await connect({ servers: stack.infra.nats.url });
+    nc = await connect({ servers: stack.infra.nats.url, ...stack.infra.nats.admin });
   });
   afterAll(async () => {
     await nc?.close();
@@ -54,7 +54,7 @@ describe('install tokens, runners, API keys and leaked-token revocation (two gat
     });
 
     it('exchanges once for a runner token; a replay → 401 install_token_already_used', async () => {
-      const install = await mint({ labels: ['linux'] });
+      const install = await mint({ labels: ['linux'], allowRunnerLabels: true });
       const response = await exchange(install.token, 'builder-1', ['gpu']);
       expect(response.status).toBe(200);
       expect(response.body).toMatchObject({ runnerName: 'builder-1', labels: ['linux', 'gpu'] });
@@ -106,7 +106,7 @@ describe('install tokens, runners, API keys and leaked-token revocation (two gat
       expect((await a.get('/api/v1/runner', install.token)).status).toBe(401);
       const runner = (await exchange(install.token, 'scoped-runner')).body.token as string;
       secrets.push(runner);
-      for (const path of ['/api/v1/user/tokens', '/api/v1/repos', '/api/v1/users', '/api/v1/runners']) {
+      for (const path of ['/api/v1/user', '/api/v1/user/tokens', '/api/v1/repos', '/api/v1/users', '/api/v1/runners']) {
         const response = await a.get(path, runner);
         expect([path, response.status, response.body.error.code]).toEqual([path, 403, 'forbidden']);
       }
@@ -120,9 +120,10 @@ describe('install tokens, runners, API keys and leaked-token revocation (two gat
       secrets.push(first.token);
       expect((await b.get('/api/v1/runner', first.token)).status).toBe(200);
       const rotated = await a.post(`/api/v1/runners/${first.runnerId}/rotate`, admin);
-      expect(rotated.status).toBe(200);
+      expect(rotated.status).toBe(201);
       secrets.push(rotated.body.token);
-      expect((await b.get('/api/v1/runner', first.token)).status).toBe(401);
+      const old = await b.get('/api/v1/runner', first.token);
+      expect([old.status, old.body.error.code]).toEqual([401, 'token_revoked']);
       expect((await b.get('/api/v1/runner', rotated.body.token)).status).toBe(200);
       const revoked = await a.delete(`/api/v1/runners/${first.runnerId}`, admin);
       expect(revoked.body.revokedAt).not.toBeNull();

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { freePort } from '../../libs/platform/src/infra/free-port';
 import { readEventsStream } from '../../libs/platform/src/testing/stream-reader';
 import { waitFor } from '../../libs/platform/src/testing/wait-for';
 import { call, login, startGantry, type GantryStack } from '../support/gantry-stack';
@@ -7,10 +8,13 @@ import { call, login, startGantry, type GantryStack } from '../support/gantry-st
 describe('operability: health, readiness, metrics, request ids, events, shutdown', () => {
   let stack: GantryStack;
   let nc: NatsConnection;
+  let metricsUrl: string;
 
   beforeAll(async () => {
-    stack = await startGantry();
-    nc = await connect({ servers: stack.infra.nats.url });
+    const metricsPort = await freePort();
+    metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+    stack = await startGantry({ env: { GANTRY_METRICS_PORT: String(metricsPort) } });
+    nc = await connect({ servers: stack.infra.nats.url, ...stack.infra.nats.admin });
   });
   afterAll(async () => {
     await nc?.close();
@@ -31,9 +35,10 @@ describe('operability: health, readiness, metrics, request ids, events, shutdown
     expect(Object.keys(response.body.paths)).toContain('/api/v1/repos/{owner}/{repo}');
   });
 
-  it('/metrics counts requests by route template and status', async () => {
+  it('/metrics, on its own listener (GANTRY_METRICS_PORT), counts requests by route template and status', async () => {
     await call(`${stack.url}/api/v1/user`);
-    const text = (await call(`${stack.url}/metrics`)).body as string;
+    expect((await call(`${stack.url}/metrics`)).status).toBe(404); // not on the public port
+    const text = (await call(metricsUrl)).body as string;
     expect(text).toMatch(/gantry_http_requests_total\{method="GET",route="\/api\/v1\/user",status="401"\} \d+/);
     expect(text).toContain('gantry_http_request_duration_seconds_bucket');
   });
@@ -84,8 +89,11 @@ describe('operability: health, readiness, metrics, request ids, events, shutdown
     const response = await call(`${stack.url}/api/v1/auth/login`, { method: 'POST', body: { username: 'admin', password: stack.admin.password } });
     expect(response.status).toBe(503);
     expect(response.body.error.code).toBe('identity_unavailable');
-    const ready = await call(`${stack.url}/readyz`);
-    expect(ready.status).toBe(503);
+    // /readyz answers from a check at most a second old (it is public and fans out to every service).
+    const ready = await waitFor(async () => {
+      const answer = await call(`${stack.url}/readyz`);
+      return answer.status === 503 ? answer : undefined;
+    }, { timeoutMs: 3000, message: '/readyz never said not ready' });
     expect(ready.body.checks.identity).toBe('down');
 
     await stack.restart('identity');

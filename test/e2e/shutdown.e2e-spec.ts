@@ -22,13 +22,13 @@ describe('shutdown while the database is down', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'gantry-shutdown-'));
     infra = await startInfra({ dataDir, durable: false });
-    const databaseUrl = await infra.postgres.createDatabase('gantry');
+    const { databaseUrl, credentials } = await infra.prepareDatabase('gantry');
     await infra.s3.createBucket('gantry');
     const env = serviceEnv(
       { natsUrl: infra.nats.url, databaseUrl, s3: { ...infra.s3, bucket: 'gantry' }, admin: { username: 'admin', password: randomBytes(16).toString('base64url') } },
       { GANTRY_RELAY_POLL_MS: '50', GANTRY_SHUTDOWN_TIMEOUT_MS: '8000' },
     );
-    identity = startService({ service: 'identity', env, logDir: join(dataDir, 'logs'), root: process.cwd() });
+    identity = startService({ service: 'identity', env, credentials, logDir: join(dataDir, 'logs'), root: process.cwd() });
     await waitFor(async () => log().includes('service started'), { timeoutMs: 30000, message: 'identity did not start' });
   });
   afterAll(async () => {

@@ -22,7 +22,7 @@ describe('personal access tokens through two gateways', () => {
     b = a.on(stack.urls[1]);
     admin = await a.login(stack.admin.username, stack.admin.password);
     secrets.push(admin, stack.admin.password);
-    nc = await connect({ servers: stack.infra.nats.url });
+    nc = await connect({ servers: stack.infra.nats.url, ...stack.infra.nats.admin });
     db = new pg.Client({ connectionString: stack.infra.databaseUrl });
     await db.connect();
   });
@@ -154,7 +154,11 @@ describe('personal access tokens through two gateways', () => {
   it('records last use (time and IP) without an event per request', async () => {
     const pat = await a.pat(admin);
     secrets.push(pat.token);
-    const before = (await readEventsStream(nc)).length;
+    // Counted once its creation is on the stream (the outbox relay publishes after the commit).
+    const before = (await waitFor(async () => {
+      const events = await readEventsStream(nc);
+      return events.some((e) => e.subject.id === pat.id) ? events : null;
+    }, { message: 'pat.created not published' })).length;
     for (let i = 0; i < 5; i++) await a.get('/api/v1/user', pat.token);
     const listed = await waitFor(async () => {
       const list = await a.get('/api/v1/user/tokens', admin);
@@ -218,7 +222,7 @@ describe('personal access tokens through two gateways', () => {
     await stack.infra.nats.stop();
     await stack.infra.nats.restart();
     await waitFor(async () => (await b.get('/readyz')).status === 200, { timeoutMs: 30000, message: 'not ready after the NATS restart' });
-    nc = await connect({ servers: stack.infra.nats.url });
+    nc = await connect({ servers: stack.infra.nats.url, ...stack.infra.nats.admin });
     let resolves = 0;
     const sub = nc.subscribe('identity.auth.resolve.v1', { callback: () => void resolves++ });
     await nc.flush();

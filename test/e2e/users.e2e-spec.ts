@@ -97,7 +97,7 @@ describe('users, sessions and safeguards through two gateways', () => {
     it('two admins demoting each other at the same moment over NATS: exactly one succeeds', async () => {
       const second = await a.user(admin, 'second-admin', 'admin');
       await onlyAdmins(adminId, second.id);
-      const nc = await connect({ servers: stack.infra.nats.url });
+      const nc = await connect({ servers: stack.infra.nats.url, ...stack.infra.nats.admin });
       const rpc = new RpcClient(nc, 5000);
       const asAdmin = (id: string, name: string) => ({ actor: { kind: 'user' as const, id, name }, requestId: null, ip: null });
       // Straight to identity, both at once: the gateway's checks cannot serialise them.
@@ -136,7 +136,7 @@ describe('users, sessions and safeguards through two gateways', () => {
     it('concurrent deactivations of the last two active admins over NATS: exactly one succeeds', async () => {
       const pair = await a.user(admin, 'pair-admin', 'admin');
       await onlyAdmins(adminId, pair.id);
-      const nc = await connect({ servers: stack.infra.nats.url });
+      const nc = await connect({ servers: stack.infra.nats.url, ...stack.infra.nats.admin });
       const rpc = new RpcClient(nc, 5000);
       const as = (id: string, name: string) => ({ actor: { kind: 'user' as const, id, name }, requestId: null, ip: null });
       const results = await Promise.allSettled([

@@ -45,16 +45,21 @@ export async function startGantry(options: { gateways?: number; ciRunners?: numb
   const urls = ports.map((port) => `http://127.0.0.1:${port}`);
   // Runs reach the first gateway: GANTRY_URL in a step's environment.
   env.GANTRY_PUBLIC_URL ??= urls[0];
-  const processes: ServiceProcess[] = (['identity', 'assets'] as const).map((service) => startService({ service, env, logDir, root }));
+  const { credentials } = infra;
+  const processes: ServiceProcess[] = (['identity', 'assets'] as const).map((service) => startService({ service, env, credentials, logDir, root }));
   for (let i = 0; i < (options.ciRunners ?? 1); i++) {
-    processes.push(startService({ service: 'ci-runner', instance: i === 0 ? undefined : String.fromCharCode(97 + i), env, logDir, root }));
+    processes.push(startService({ service: 'ci-runner', instance: i === 0 ? undefined : String.fromCharCode(97 + i), env, credentials, logDir, root }));
   }
-  ports.forEach((port, i) => processes.push(startService({ service: 'gateway', instance: String.fromCharCode(97 + i), env: { ...env, GANTRY_PORT: String(port) }, logDir, root })));
+  ports.forEach((port, i) => processes.push(startService({ service: 'gateway', instance: String.fromCharCode(97 + i), env: { ...env, GANTRY_PORT: String(port) }, credentials, logDir, root })));
   // Gateways first: they flush usage records to identity on the way out.
   const stop = async () => {
     await Promise.all(processes.filter((p) => p.name.startsWith('gateway')).map((p) => p.stop()));
     await Promise.all(processes.map((p) => p.stop()));
+    // A service refused by its own NATS permissions is a gap in nats-permissions.ts (connections
+    // named `…-probe` break the rules on purpose: security.e2e-spec).
+    const violations = infra.nats.violations().filter((line) => !/-probe" - /.test(line));
     await infra.stop();
+    if (violations.length > 0) throw new Error(`NATS permission violations by the services:\n${violations.join('\n')}`);
   };
   try {
     let alive = true;
@@ -71,7 +76,7 @@ export async function startGantry(options: { gateways?: number; ciRunners?: numb
   const restart = async (service: 'identity' | 'assets' | 'ci-runner') => {
     const index = processes.findIndex((p) => p.name === service);
     await processes[index].stop();
-    processes[index] = startService({ service, env, logDir, root });
+    processes[index] = startService({ service, env, credentials, logDir, root });
   };
   return { url: urls[0], urls, infra, admin, processes, logDir, logs: () => readLogs(logDir), stop, stopService, restart };
 }

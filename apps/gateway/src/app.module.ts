@@ -2,10 +2,12 @@ import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { connectNats, LOGGER, NATS_CONNECTION, RpcClient } from '#platform';
+import { connectNats, LOGGER, NATS_CONNECTION, natsAuth, RpcClient } from '#platform';
 import { AuthCache } from './auth/auth-cache';
+import { AuthFreshness } from './auth/auth-freshness';
 import { AuthGuard } from './auth/auth.guard';
 import { Authenticator } from './auth/authenticator';
+import { CredentialLookup } from './auth/credential-lookup';
 import { InvalidationListener } from './auth/invalidation-listener';
 import { RepoAccess } from './auth/repo-access';
 import { SessionVerifier } from './auth/session-verifier';
@@ -14,6 +16,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { HealthController } from './health/health.controller';
 import { ErrorEnvelopeFilter } from './http/error.filter';
 import { HttpMetrics } from './http/metrics';
+import { MetricsListener } from './http/metrics-listener';
 import { CredentialsController } from './credentials/credentials.controller';
 import { AssetsController } from './assets/assets.controller';
 import { ClaimWaiter } from './ci/claim-waiter';
@@ -51,15 +54,18 @@ export class GatewayModule {
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
-        { provide: NATS_CONNECTION, useFactory: () => connectNats({ url: config.GANTRY_NATS_URL, name: `gateway-${process.pid}` }) },
+        { provide: NATS_CONNECTION, useFactory: () => connectNats({ url: config.GANTRY_NATS_URL, name: `gateway-${process.pid}`, auth: natsAuth(config) }) },
         { provide: RpcClient, useFactory: (nc: NatsConnection) => new RpcClient(nc, config.GANTRY_NATS_REQUEST_TIMEOUT_MS), inject: [NATS_CONNECTION] },
         { provide: AuthCache, useValue: new AuthCache({ max: config.GANTRY_AUTH_CACHE_MAX, ttlMs: config.GANTRY_AUTH_CACHE_TTL_MS }) },
         NatsLifecycle,
         HttpMetrics,
+        MetricsListener,
         RateLimits,
         SessionVerifier,
         UsageRecorder,
         InvalidationListener,
+        AuthFreshness,
+        CredentialLookup,
         Authenticator,
         RepoAccess,
         RunLocator,

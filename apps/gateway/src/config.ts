@@ -1,12 +1,23 @@
 import { z } from 'zod';
 import { CommonConfigSchema, loadConfig } from '#platform';
+import { parseTrustProxy, type TrustProxy } from './http/client-ip';
 
 export const GatewayConfigSchema = CommonConfigSchema.extend({
   GANTRY_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   GANTRY_HOST: z.string().default('0.0.0.0'),
   GANTRY_PUBLIC_URL: z.url().default('http://localhost:8080'),
-  /** Trust X-Forwarded-For from a reverse proxy in front of the gateway. */
-  GANTRY_TRUST_PROXY: z.stringbool().default(false),
+  /** Whose X-Forwarded-For names the client: false, true (every hop), a hop count, or proxy IPs/CIDRs. */
+  GANTRY_TRUST_PROXY: z
+    .string()
+    .transform((value, context): TrustProxy => {
+      const parsed = parseTrustProxy(value);
+      if (typeof parsed === 'object' && !Array.isArray(parsed)) {
+        context.addIssue({ code: 'custom', message: parsed.error });
+        return z.NEVER;
+      }
+      return parsed;
+    })
+    .default(false),
   GANTRY_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   /** How long /readyz waits for each service's ping. */
   GANTRY_READY_TIMEOUT_MS: z.coerce.number().int().positive().default(1000),
@@ -32,6 +43,11 @@ export const GatewayConfigSchema = CommonConfigSchema.extend({
   GANTRY_SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(120000).default(15000),
   /** Failed logins for one username from one IP before exponential backoff starts. */
   GANTRY_LOGIN_FREE_ATTEMPTS: z.coerce.number().int().min(1).default(5),
+  /** Failed logins for one username from all IPs before it slows down (not for IPs it signed in from). */
+  GANTRY_LOGIN_USER_FREE_ATTEMPTS: z.coerce.number().int().min(1).default(20),
+  /** Prometheus metrics listener: its own port (`off`: none; 0: any free port), never the public one. */
+  GANTRY_METRICS_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)]).optional(),
+  GANTRY_METRICS_HOST: z.string().default('127.0.0.1'),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 

@@ -4,7 +4,10 @@ import type { Logger } from 'pino';
 import { PinoNestLogger } from '#platform';
 import { GatewayModule } from './app.module';
 import type { GatewayConfig } from './config';
+import { answerClientError, answerFrameworkError } from './http/framework-errors';
+import { installJsonBodies } from './http/json-body';
 import { HttpMetrics } from './http/metrics';
+import { installPathParamCheck } from './http/path-params';
 import { installRawBodyRoutes } from './http/raw-body';
 import { requestIdFor } from './http/request-id';
 import { policyGaps } from './auth/route-policy';
@@ -16,9 +19,14 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
     requestIdHeader: false,
     trustProxy: config.GANTRY_TRUST_PROXY,
     bodyLimit: config.GANTRY_BODY_LIMIT_BYTES,
+    // Refusals by the router and by Node's parser, in the error envelope too (DESIGN §6).
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   });
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config, logger), adapter, {
     logger: new PinoNestLogger(logger),
+    // Nest would register JSON and form-urlencoded parsers: JSON only (installJsonBodies).
+    bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
   // Set first, so every response carries it, errors included.
@@ -28,6 +36,8 @@ export async function createGateway(config: GatewayConfig, logger: Logger): Prom
   });
   app.get(HttpMetrics).install(fastify);
   installRawBodyRoutes(fastify);
+  installJsonBodies(fastify, config.GANTRY_BODY_LIMIT_BYTES);
+  installPathParamCheck(fastify);
   const routes: string[] = [];
   fastify.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push(`${method} ${route.url}`);

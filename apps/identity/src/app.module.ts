@@ -7,6 +7,7 @@ import { ApiKeysService } from './api-keys/api-keys.service';
 import { CredentialResolver } from './auth/credential-resolver';
 import { LeakedCredentialsService } from './auth/leaked-credentials.service';
 import { GatewayInvalidator } from './auth/gateway-invalidator';
+import { IdentityPresence } from './auth/identity-presence';
 import { CiTokensController } from './ci-tokens/ci-tokens.controller';
 import { CiTokensProjection } from './ci-tokens/ci-tokens.projection';
 import { CiTokensService } from './ci-tokens/ci-tokens.service';
@@ -54,7 +55,7 @@ export class IdentityModule {
       controllers: [pingController('identity', IdentityRequests.ping), SessionsController, UsersController, PatsController, ReposController, MachineCredentialsController, CiTokensController],
       providers: [
         { provide: IDENTITY_CONFIG, useValue: config },
-        PasswordHasher, GatewayInvalidator, CredentialResolver,
+        PasswordHasher, GatewayInvalidator, IdentityPresence, CredentialResolver,
         UsersQueries, UsersService, SigningKeysService, SessionsService,
         PatsService, TokenUsageService, ReposService,
         InstallTokensService, RunnersService, ApiKeysService, LeakedCredentialsService,

@@ -29,13 +29,21 @@ export const ERROR_STATUS = {
   last_admin: 409,
   cannot_modify_self: 409,
   run_finished: 409,
+  /** The client took too long to send its request head (Node's parser). */
+  request_timeout: 408,
   length_required: 411,
   already_exists: 412,
   precondition_failed: 412,
   payload_too_large: 413,
   too_large: 413,
+  /** A path parameter over the router's length limit. */
+  uri_too_long: 414,
+  /** A body that is not `application/json` (UTF-8) on the JSON API. */
+  unsupported_media_type: 415,
   range_not_satisfiable: 416,
   rate_limited: 429,
+  /** Request headers over Node's `--max-http-header-size` (16 KiB by default). */
+  headers_too_large: 431,
   internal_error: 500,
   identity_unavailable: 503,
   service_unavailable: 503,

@@ -42,7 +42,7 @@ describe('repository deletion removes its assets (durable consumer; real nats-se
   beforeAll(async () => {
     infra = await testInfra();
     assets = await startAssets(infra);
-    nc = await connect({ servers: infra.nats.url, name: 'identity-stand-in' });
+    nc = await connect({ servers: infra.nats.url, ...infra.nats.admin, name: 'identity-stand-in' });
   });
   afterAll(async () => {
     await assets?.stop();

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { AssetsRequests, type Actor, type ResponseOf } from '#contracts';
-import { Database, RpcClient, type RequestContext } from '#platform';
+import { Database, natsAuth, RpcClient, type RequestContext } from '#platform';
 import type { TestInfra } from '#platform/testing/test-infra';
 import { AssetsModule, ASSETS_SCHEMA } from '../app.module';
 import { loadAssetsConfig, type AssetsConfig } from '../config';
@@ -31,7 +31,9 @@ export const AS_UPLOADER: Partial<RequestContext> = { actor: UPLOADER, requestId
 
 export async function startAssets(infra: TestInfra, env: Record<string, string> = {}): Promise<AssetsHarness> {
   const config = loadAssetsConfig({
-    GANTRY_NATS_URL: infra.nats.url, GANTRY_DATABASE_URL: infra.databaseUrl, GANTRY_DATABASE_POOL_SIZE: '8',
+    // As deployed: the assets NATS user and database role (the test's own connections are admin and superuser).
+    GANTRY_NATS_URL: infra.nats.url, GANTRY_NATS_USER: infra.credentials.nats.assets.user, GANTRY_NATS_PASSWORD: infra.credentials.nats.assets.pass,
+    GANTRY_DATABASE_URL: infra.credentials.databaseUrls.assets, GANTRY_DATABASE_POOL_SIZE: '8',
     GANTRY_S3_ENDPOINT: infra.s3.endpoint, GANTRY_S3_ACCESS_KEY: infra.s3.accessKey, GANTRY_S3_SECRET_KEY: infra.s3.secretKey,
     GANTRY_S3_BUCKET: infra.s3.bucket, GANTRY_RELAY_POLL_MS: '100',
     // Tests sweep by calling sweep(): no timer pass in between to race their assertions.
@@ -43,11 +45,11 @@ export async function startAssets(infra: TestInfra, env: Record<string, string> 
   const logger = pino({ level: 'debug' }, sink);
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(AssetsModule.forRoot(config, logger), {
     transport: Transport.NATS,
-    options: { servers: config.GANTRY_NATS_URL, queue: 'assets', name: 'assets-test' },
+    options: { servers: config.GANTRY_NATS_URL, ...natsAuth(config), queue: 'assets', name: 'assets-test' },
     logger: false,
   });
   await app.listen();
-  const nc = await connect({ servers: infra.nats.url, name: 'assets-test-client' });
+  const nc = await connect({ servers: infra.nats.url, ...infra.nats.admin, name: 'assets-test-client' });
   const db = new Database({ url: infra.databaseUrl, schema: ASSETS_SCHEMA, poolSize: 4, applicationName: 'assets-test' });
   const stop = async () => {
     await app.close();

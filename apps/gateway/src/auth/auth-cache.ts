@@ -9,7 +9,8 @@ import type { Invalidation, Principal } from '#contracts';
  */
 export class AuthCache {
   private readonly entries: LRUCache<string, Principal>;
-  private readonly keysByCredential = new Map<string, string>();
+  /** A credential can have several cache keys (e.g. encodings of one session JWT): drop them all. */
+  private readonly keysByCredential = new Map<string, Set<string>>();
   private readonly keysByUser = new Map<string, Set<string>>();
   private inflight = new Map<string, Promise<Principal>>();
   private generation = 0;
@@ -56,8 +57,7 @@ export class AuthCache {
     this.inflight = new Map(); // later requests resolve afresh
     if (invalidation.all) return this.clear();
     for (const credentialId of invalidation.credentialIds) {
-      const key = this.keysByCredential.get(credentialId);
-      if (key) this.entries.delete(key);
+      for (const key of [...(this.keysByCredential.get(credentialId) ?? [])]) this.entries.delete(key);
     }
     for (const userId of invalidation.userIds) {
       for (const key of [...(this.keysByUser.get(userId) ?? [])]) this.entries.delete(key);
@@ -72,7 +72,9 @@ export class AuthCache {
 
   private store(key: string, principal: Principal): void {
     this.entries.set(key, principal);
-    this.keysByCredential.set(principal.credentialId, key);
+    const credentialKeys = this.keysByCredential.get(principal.credentialId) ?? new Set<string>();
+    credentialKeys.add(key);
+    this.keysByCredential.set(principal.credentialId, credentialKeys);
     if (principal.userId) {
       const keys = this.keysByUser.get(principal.userId) ?? new Set<string>();
       keys.add(key);
@@ -81,7 +83,9 @@ export class AuthCache {
   }
 
   private unindex(principal: Principal, key: string): void {
-    if (this.keysByCredential.get(principal.credentialId) === key) this.keysByCredential.delete(principal.credentialId);
+    const credentialKeys = this.keysByCredential.get(principal.credentialId);
+    credentialKeys?.delete(key);
+    if (credentialKeys?.size === 0) this.keysByCredential.delete(principal.credentialId);
     const keys = principal.userId ? this.keysByUser.get(principal.userId) : undefined;
     keys?.delete(key);
     if (keys?.size === 0) this.keysByUser.delete(principal.userId!);

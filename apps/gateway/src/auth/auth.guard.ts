@@ -34,11 +34,11 @@ export class AuthGuard implements CanActivate {
     const policy = policyFor(request.method, route);
     if (!policy) throw new GantryError('forbidden', 'no access policy for this route');
     if (policy.public) {
-      if (policy.anonymousLimit) this.limits.anonymous(`${route}|${request.ip}`);
+      if (policy.anonymousLimit) this.limits.anonymous(route!, request.ip);
       return true;
     }
     if (policy.anonymous && !hasCredential(request)) {
-      this.limits.anonymous(`anonymous|${request.ip}`);
+      this.limits.anonymous('anonymous', request.ip);
       return this.admitToRepo(request, policy, null);
     }
     const principal = this.authenticateLimited(request);
@@ -69,7 +69,10 @@ export class AuthGuard implements CanActivate {
     return true;
   }
 
-  /** Failed authentications count against the client IP: guessing tokens gets a 429. */
+  /**
+   * Failed authentications count against the client IP: guessing tokens gets a 429, and once over
+   * the budget a credential that is not cached is refused before identity is asked (Authenticator).
+   */
   private authenticateLimited(request: FastifyRequest): Principal | Promise<Principal> {
     try {
       const principal = this.authenticator.authenticate(request.headers, request.ip);
@@ -80,7 +83,7 @@ export class AuthGuard implements CanActivate {
   }
 
   private countFailure(request: FastifyRequest, error: unknown): never {
-    if (error instanceof GantryError && httpStatusOf(error.code) === 401) this.limits.anonymous(`auth-failure|${request.ip}`);
+    if (error instanceof GantryError && httpStatusOf(error.code) === 401) this.limits.authFailed(request.ip);
     throw error;
   }
 }

@@ -1,8 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
-import { GantryError, hashToken, IdentityRequests, parseToken, type CredentialRef, type Principal } from '#contracts';
-import { RpcClient } from '#platform';
+import { GantryError, hashToken, parseToken, TOKEN_PREFIXES, type CredentialRef, type Principal } from '#contracts';
 import { AuthCache } from './auth-cache';
+import { AuthFreshness } from './auth-freshness';
+import { CredentialLookup } from './credential-lookup';
 import { SessionVerifier } from './session-verifier';
 import { UsageRecorder } from './usage-recorder';
 
@@ -21,30 +22,41 @@ export class Authenticator {
     private readonly sessions: SessionVerifier,
     private readonly cache: AuthCache,
     private readonly usage: UsageRecorder,
-    @Inject(RpcClient) private readonly rpc: RpcClient,
-  ) {}
+    private readonly lookup: CredentialLookup,
+    private readonly freshness: AuthFreshness,
+  ) {
+    freshness.onStale(() => cache.clear());
+  }
 
   /** Synchronous on a cache hit (no promise on the hot path); throws GantryError when refused. */
   authenticate(headers: IncomingHttpHeaders, ip: string): Principal | Promise<Principal> {
     const credential = extractCredential(headers);
     if (!credential) throw new GantryError('unauthenticated', 'authentication required: send Authorization: Bearer <token>');
     const key = hashToken(credential);
+    const now = Date.now();
     // A hit means this exact string was checked and resolved before; only a miss validates it.
-    const principal = this.cache.get(key, () => this.resolveUncached(credential, key));
-    return principal instanceof Promise ? principal.then((resolved) => this.usable(resolved, ip)) : this.usable(principal, ip);
+    // A gateway that may have missed invalidations asks identity every time (see AuthFreshness).
+    const principal = this.freshness.fresh(now) ? this.cache.get(key, () => this.resolveUncached(credential, key, ip)) : this.resolveUncached(credential, key, ip);
+    return principal instanceof Promise ? principal.then((resolved) => this.usable(resolved, ip, Date.now())) : this.usable(principal, ip, now);
   }
 
   /** Checks expiry (a cached principal outlives nothing) and notes the use. */
-  private usable(principal: Principal, ip: string): Principal {
-    if (principal.expiresAt !== null && principal.expiresAt * 1000 <= Date.now()) {
+  private usable(principal: Principal, ip: string, now: number): Principal {
+    if (principal.expiresAt !== null && principal.expiresAt * 1000 <= now) {
       throw new GantryError('token_expired', principal.kind === 'session' ? 'session expired: log in again' : 'this token has expired');
     }
     this.usage.record(principal, ip);
     return principal;
   }
 
+  /** A miss: refused at once (synchronously) for a client over its failed-authentication budget. */
+  private resolveUncached(credential: string, hash: string, ip: string): Promise<Principal> {
+    this.lookup.admit(ip);
+    return this.validateAndResolve(credential, hash);
+  }
+
   /** Format and checksum (or JWT signature) first: a malformed credential never reaches identity. */
-  private async resolveUncached(credential: string, hash: string): Promise<Principal> {
+  private async validateAndResolve(credential: string, hash: string): Promise<Principal> {
     if (JWT_SHAPE.test(credential)) {
       const claims = await this.sessions.verify(credential);
       return this.resolve({ kind: 'session', sessionId: claims.sessionId, userId: claims.userId });
@@ -54,7 +66,7 @@ export class Authenticator {
   }
 
   private resolve(credential: CredentialRef): Promise<Principal> {
-    return this.rpc.request(IdentityRequests.resolve, { credential });
+    return this.lookup.resolve(credential);
   }
 }
 
@@ -62,5 +74,8 @@ function extractCredential(headers: IncomingHttpHeaders): string | null {
   const authorization = headers.authorization;
   if (authorization) return BEARER.exec(authorization)?.[1] ?? '';
   const key = headers['x-gantry-key'];
-  return typeof key === 'string' ? key : null;
+  if (typeof key !== 'string') return null;
+  // The header is for repository API keys; any other credential goes in Authorization.
+  if (!key.startsWith(TOKEN_PREFIXES.apiKey)) throw new GantryError('invalid_token', 'X-Gantry-Key takes a repository API key (gtk_…) only; send other tokens as Authorization: Bearer');
+  return key;
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { GatewaySignals } from '#contracts';
@@ -33,8 +33,8 @@ export class InvalidationListener implements OnModuleInit, OnApplicationShutdown
   async onModuleInit(): Promise<void> {
     this.subscription = this.nc.subscribe(GatewaySignals.invalidate.subject, {
       callback: (_, message) => {
-        const parsed = GatewaySignals.invalidate.schema.safeParse(message.json());
-        // Anything unreadable flushes everything: dropping too much is safe, too little is not.
+        const parsed = GatewaySignals.invalidate.schema.safeParse(readJson(message));
+        // Anything unreadable (not JSON, not the schema) flushes everything: dropping too much is safe, too little is not.
         const invalidation = parsed.success ? parsed.data : { credentialIds: [], userIds: [], repoIds: [], all: true };
         this.cache.invalidate(invalidation);
         this.repoAccess.invalidate(invalidation);
@@ -67,5 +67,14 @@ export class InvalidationListener implements OnModuleInit, OnApplicationShutdown
         this.logger.info('NATS connection re-established: auth cache flushed');
       }
     }
+  }
+}
+
+/** The message's JSON, or undefined when it is not JSON (which must not throw inside a NATS callback). */
+function readJson(message: Msg): unknown {
+  try {
+    return message.json();
+  } catch {
+    return undefined;
   }
 }

@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import { GantryError, IdentityRequests, type Invalidation, type Principal, type Repo, type RepoCaller, type RepoRole } from '#contracts';
 import { RpcClient } from '#platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
+import { AuthFreshness } from './auth-freshness';
 
 const RANK: Record<RepoRole, number> = { read: 1, write: 2, admin: 3 };
 
@@ -34,7 +35,9 @@ export class RepoAccess {
   constructor(
     @Inject(RpcClient) private readonly rpc: RpcClient,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+    private readonly freshness: AuthFreshness,
   ) {
+    freshness.onStale(() => this.answers.clear());
     this.enabled = config.GANTRY_REPO_CACHE_TTL_MS > 0;
     this.answers = new LRUCache<string, Answer>({
       max: config.GANTRY_AUTH_CACHE_MAX,
@@ -81,11 +84,12 @@ export class RepoAccess {
 
   private async answer(owner: string, name: string, caller: RepoCaller): Promise<Answer> {
     const key = `${owner}/${name}|${caller.userId ?? ''}|${caller.instanceAdmin ? 'admin' : ''}|${caller.boundRepoId ?? ''}`;
-    const hit = this.answers.get(key);
+    const cached = this.freshness.fresh(Date.now());
+    const hit = cached ? this.answers.get(key) : undefined;
     if (hit) return hit;
     const generation = this.generation;
     const answer = await this.rpc.request(IdentityRequests.repos.access, { owner, name, caller });
-    if (this.enabled && generation === this.generation) {
+    if (cached && this.enabled && generation === this.generation) {
       this.answers.set(key, answer);
       if (!this.keysByRepo.has(answer.repo.id)) this.keysByRepo.set(answer.repo.id, new Set());
       this.keysByRepo.get(answer.repo.id)!.add(key);

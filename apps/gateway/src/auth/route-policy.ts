@@ -24,7 +24,8 @@ export interface RoutePolicy {
 const PUBLIC: RoutePolicy = { public: true };
 const PUBLIC_LIMITED: RoutePolicy = { public: true, anonymousLimit: true };
 const REPO_READERS: readonly PrincipalKind[] = ['session', 'pat', 'api_key', 'ci_job'];
-const ANY_CREDENTIAL: RoutePolicy = { kinds: ['session', 'pat', 'runner', 'ci_job', 'api_key'] };
+/** Who am I: every credential but a runner token (a runner asks GET /api/v1/runner). */
+const ANY_CREDENTIAL: RoutePolicy = { kinds: ['session', 'pat', 'ci_job', 'api_key'] };
 export const USER_KINDS: readonly PrincipalKind[] = ['session', 'pat'];
 /** Users and repository API keys: who reads and drives CI (a run's own token does not). */
 const CI_CALLERS: readonly PrincipalKind[] = ['session', 'pat', 'api_key'];
@@ -41,7 +42,6 @@ const ASSET_WRITE: RoutePolicy = { kinds: ['session', 'pat', 'api_key', 'ci_job'
 export const ROUTE_POLICIES: Record<string, RoutePolicy> = {
   'GET /healthz': PUBLIC,
   'GET /readyz': PUBLIC,
-  'GET /metrics': PUBLIC,
   'GET /.well-known/jwks.json': PUBLIC,
   'GET /api/v1/openapi.json': PUBLIC,
   'POST /api/v1/auth/login': PUBLIC_LIMITED,

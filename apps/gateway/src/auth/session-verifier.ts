@@ -21,6 +21,9 @@ export class SessionVerifier {
 
   /** Checks signature, issuer, audience and expiry locally; identity then says if it still counts. */
   async verify(jwt: string): Promise<SessionClaims> {
+    // base64url leaves unused bits in a segment's last character: several strings decode to one
+    // signature. Only the canonical one is accepted, so one session is one cache key.
+    if (!jwt.split('.').every(isCanonicalBase64Url)) throw new GantryError('invalid_token', 'invalid session token');
     if (!this.keySet) await this.refresh();
     try {
       return toClaims(await this.check(jwt));
@@ -53,6 +56,10 @@ export class SessionVerifier {
       .finally(() => (this.inflight = null));
     return this.inflight;
   }
+}
+
+function isCanonicalBase64Url(segment: string): boolean {
+  return Buffer.from(segment, 'base64url').toString('base64url') === segment;
 }
 
 export interface SessionClaims {

@@ -8,7 +8,7 @@ const ONE_MINUTE = 60_000;
 
 /**
  * Last use of tokens (not sessions), sent to identity in batches: at most once a minute per token,
- * and never an event per request.
+ * and never an event per request. Both maps hold only the last minute's tokens.
  */
 @Injectable()
 export class UsageRecorder implements OnModuleInit, OnApplicationShutdown {
@@ -46,7 +46,13 @@ export class UsageRecorder implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
+  /** Credentials whose last send is remembered (pruned on every flush). */
+  get tracked(): number {
+    return this.lastSent.size;
+  }
+
   async flush(): Promise<void> {
+    this.prune(Date.now());
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
@@ -56,5 +62,10 @@ export class UsageRecorder implements OnModuleInit, OnApplicationShutdown {
     await this.rpc.request(IdentityRequests.touch, { uses }).catch((error: unknown) => {
       this.logger.warn({ err: error, count: uses.length }, 'could not record token usage');
     });
+  }
+
+  /** A send older than a minute no longer holds anything back: forgetting it bounds the map. */
+  private prune(now: number): void {
+    for (const [id, at] of this.lastSent) if (now - at >= ONE_MINUTE) this.lastSent.delete(id);
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Put, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Put, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CiRequests, IdentityRequests, JobNameSchema, JobSpecSchema, type JobSpec } from '#contracts';
 import { RpcClient } from '#platform';
@@ -44,7 +44,7 @@ export class JobsController {
 
   @Delete('repos/:owner/:repo/jobs/:job')
   @HttpCode(204)
-  async delete(@Req() request: FastifyRequest, @Param('job') name: string): Promise<void> {
-    await this.rpc.request(Jobs.delete, { repoId: repoOf(request).id, name: name.slice(0, 64) }, requestContextOf(request));
+  async delete(@Req() request: FastifyRequest, @JobName() name: string): Promise<void> {
+    await this.rpc.request(Jobs.delete, { repoId: repoOf(request).id, name }, requestContextOf(request));
   }
 }

@@ -1,21 +1,28 @@
-import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { FastifyReply } from 'fastify';
 import { AssetsRequests, CiRequests, IdentityRequests } from '#contracts';
 import { NATS_CONNECTION, RpcClient } from '#platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
-import { HttpMetrics } from '../http/metrics';
 import { openApiDocument } from '../http/openapi';
 
 const PINGS: Record<string, typeof IdentityRequests.ping> = { identity: IdentityRequests.ping, assets: AssetsRequests.ping, 'ci-runner': CiRequests.ping };
+/** /readyz is public and fans out to every service and its database: one check a second serves all callers. */
+const READINESS_REUSE_MS = 1000;
+
+interface Readiness {
+  ready: boolean;
+  body: { status: 'ready' | 'not_ready'; checks: Record<string, 'up' | 'down'> };
+}
 
 @Controller()
 export class HealthController {
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    private readonly metrics: HttpMetrics,
   ) {}
+
+  private readiness: { startedAt: number; result: Promise<Readiness> } | null = null;
 
   /** Liveness: the process answers. */
   @Get('/healthz')
@@ -23,9 +30,20 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Readiness: NATS is connected and every service answers its ping (which checks its database). */
+  /**
+   * Readiness: NATS is connected and every service answers its ping (which checks its database).
+   * A check started less than a second ago (finished or still running) answers for everyone.
+   */
   @Get('/readyz')
   async readyz(@Res({ passthrough: true }) reply: FastifyReply) {
+    const now = Date.now();
+    if (!this.readiness || now - this.readiness.startedAt >= READINESS_REUSE_MS) this.readiness = { startedAt: now, result: this.checkReadiness() };
+    const { ready, body } = await this.readiness.result;
+    void reply.status(ready ? 200 : 503);
+    return body;
+  }
+
+  private async checkReadiness(): Promise<Readiness> {
     const rpc = new RpcClient(this.nc, this.config.GANTRY_READY_TIMEOUT_MS);
     const nats = this.nc.isClosed() ? 'down' : 'up';
     const services = Object.fromEntries(
@@ -37,8 +55,7 @@ export class HealthController {
       ),
     );
     const ready = nats === 'up' && Object.values(services).every((state) => state === 'up');
-    void reply.status(ready ? 200 : 503);
-    return { status: ready ? 'ready' : 'not_ready', checks: { nats, ...services } };
+    return { ready, body: { status: ready ? 'ready' : 'not_ready', checks: { nats, ...services } } };
   }
 
   /** The API description (OpenAPI 3.1), built from the contracts and the route policy table. */
@@ -49,10 +66,4 @@ export class HealthController {
   }
 
   private openApi: ReturnType<typeof openApiDocument> | null = null;
-
-  @Get('/metrics')
-  @Header('content-type', 'text/plain; version=0.0.4')
-  metricsText() {
-    return this.metrics.registry.metrics();
-  }
 }

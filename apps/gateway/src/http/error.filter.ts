@@ -12,7 +12,8 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
   404: 'not_found',
   409: 'conflict',
   413: 'payload_too_large',
-  415: 'invalid_request',
+  414: 'uri_too_long',
+  415: 'unsupported_media_type',
   429: 'rate_limited',
   503: 'service_unavailable',
 };
@@ -48,6 +49,7 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
 function messageFor(status: number, exception: unknown): string {
   if (status === 404) return 'no such route';
   if (status === 413) return 'request body too large';
+  if (status === 415) return 'the body must be application/json (UTF-8)';
   const message = exception instanceof Error ? exception.message : 'bad request';
   return message.replace(/^Body cannot be empty.*/, 'request body is required');
 }

@@ -14,6 +14,12 @@ describe('OpenAPI document', () => {
     expect((doc.paths['/api/v1/users'].get as { security: unknown[] }).security).toEqual([{ bearer: [] }]);
   });
 
+  it('documents the query parameters of list routes, with their contract schema', () => {
+    const users = doc.paths['/api/v1/users'].get as { parameters: { name: string; in: string; schema: { pattern?: string } }[] };
+    expect(users.parameters.filter((p) => p.in === 'query').map((p) => p.name)).toEqual(['limit', 'cursor']);
+    expect(users.parameters.find((p) => p.name === 'cursor')?.schema.pattern).toBe('^[A-Za-z0-9_-]*$');
+  });
+
   it('rejects unknown fields in its body schemas, as the gateway does', () => {
     const body = (doc.paths['/api/v1/user/tokens'].post as { requestBody: { content: Record<string, { schema: { additionalProperties: boolean } }> } }).requestBody;
     expect(body.content['application/json'].schema.additionalProperties).toBe(false);

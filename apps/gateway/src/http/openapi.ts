@@ -1,18 +1,18 @@
 import { z } from 'zod';
 import {
-  ApiKeySchema, ChangePasswordBodySchema, CreateApiKeyBodySchema, CreatedApiKeySchema, CreatedInstallTokenSchema, CreatedPatSchema,
+  AdminTokensQuerySchema, ApiKeySchema, AssetListQuerySchema, ChangePasswordBodySchema, CreateApiKeyBodySchema, CreatedApiKeySchema, CreatedInstallTokenSchema, CreatedPatSchema,
   CreateInstallTokenBodySchema, CreatePatBodySchema, CreateRepoBodySchema, CreateUserBodySchema, ErrorEnvelopeSchema, ExchangeBodySchema,
-  InstallTokenSchema, LoginBodySchema, LoginResponseSchema, MemberSchema, PatSchema, PutMemberBodySchema, RepoSchema, RevokeLeakedBodySchema,
+  InstallTokenSchema, LoginBodySchema, LoginResponseSchema, MemberSchema, PageQuerySchema, PatSchema, PutMemberBodySchema, RepoSchema, RevokeLeakedBodySchema,
   RunnerSchema, RunnerTokenSchema, SetPasswordBodySchema, UpdateRepoBodySchema, UpdateUserBodySchema, UserSchema, WhoAmISchema, pageOf,
   ClaimBodySchema, ClaimedRunSchema, JobSchema, JobSpecSchema, RunControlSchema, RunnerFinishBodySchema, RunnerHeartbeatSchema,
-  RunnerLogBodySchema, RunSchema, TriggerRunBodySchema,
+  RunListQuerySchema, RunnerLogBodySchema, RunSchema, TriggerRunBodySchema,
 } from '#contracts';
 import { ROUTE_POLICIES, USER_KINDS } from '../auth/route-policy';
 
 const items = <T extends z.ZodType>(item: T) => z.strictObject({ items: z.array(item) });
 
 /** Request bodies by route: the same contract schemas the controllers parse with. */
-const BODIES: Record<string, z.ZodType> = {
+export const BODIES: Record<string, z.ZodType> = {
   'POST /api/v1/auth/login': LoginBodySchema,
   'PUT /api/v1/user/password': ChangePasswordBodySchema,
   'POST /api/v1/user/tokens': CreatePatBodySchema,
@@ -31,6 +31,14 @@ const BODIES: Record<string, z.ZodType> = {
   'POST /api/v1/runner/runs/claim': ClaimBodySchema,
   'POST /api/v1/runner/runs/:id/log': RunnerLogBodySchema,
   'POST /api/v1/runner/runs/:id/finish': RunnerFinishBodySchema,
+};
+
+/** Query parameters by route: the same contract schemas the controllers parse with. */
+export const QUERIES: Record<string, z.ZodObject> = {
+  'GET /api/v1/users': PageQuerySchema,
+  'GET /api/v1/admin/tokens': AdminTokensQuerySchema,
+  'GET /api/v1/repos/:owner/:repo/runs': RunListQuerySchema,
+  'GET /api/v1/repos/:owner/:repo/assets': AssetListQuerySchema,
 };
 
 /** Success bodies by route (status 200 unless the route creates: 201). */
@@ -82,7 +90,7 @@ const RESPONSES: Record<string, z.ZodType> = {
   'POST /api/v1/runs/:id/cancel': RunSchema,
 };
 
-const CREATED = new Set(['POST /api/v1/repos/:owner/:repo/jobs/:job/runs', 'PUT /api/v1/repos/:owner/:repo/jobs/:job', 'POST /api/v1/user/tokens', 'POST /api/v1/users', 'POST /api/v1/repos', 'POST /api/v1/repos/:owner/:repo/keys', 'POST /api/v1/install-tokens', 'POST /api/v1/user/tokens/:id/rotate']);
+const CREATED = new Set(['POST /api/v1/repos/:owner/:repo/jobs/:job/runs', 'PUT /api/v1/repos/:owner/:repo/jobs/:job', 'POST /api/v1/user/tokens', 'POST /api/v1/users', 'POST /api/v1/repos', 'POST /api/v1/repos/:owner/:repo/keys', 'POST /api/v1/install-tokens', 'POST /api/v1/user/tokens/:id/rotate', 'POST /api/v1/runners/:id/rotate']);
 const NO_CONTENT = new Set(['POST /api/v1/auth/logout', 'PUT /api/v1/user/password', 'DELETE /api/v1/users/:id', 'PUT /api/v1/users/:id/password', 'DELETE /api/v1/repos/:owner/:repo', 'DELETE /api/v1/repos/:owner/:repo/members/:username', 'DELETE /api/v1/repos/:owner/:repo/jobs/:job']);
 /** Routes that answer something other than JSON. */
 const OTHER_CONTENT: Record<string, Record<string, unknown>> = {
@@ -104,7 +112,10 @@ export function openApiDocument(publicUrl: string) {
   for (const [route, policy] of Object.entries(ROUTE_POLICIES)) {
     const [method, template] = route.split(' ');
     const path = template.replace(/:([a-zA-Z]+)/g, '{$1}');
-    const parameters = [...template.matchAll(/:([a-zA-Z]+)/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
+    const parameters = [
+      ...[...template.matchAll(/:([a-zA-Z]+)/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
+      ...Object.entries(QUERIES[route]?.shape ?? {}).map(([name, field]) => ({ name, in: 'query', required: false, schema: schema(field as z.ZodType) })),
+    ];
     const status = CREATED.has(route) ? '201' : NO_CONTENT.has(route) ? '204' : ACCEPTED.has(route) ? '202' : '200';
     const success = RESPONSES[route] ? { content: { 'application/json': { schema: schema(RESPONSES[route]) } } } : OTHER_CONTENT[route] ? { content: OTHER_CONTENT[route] } : {};
     paths[path] ??= {};

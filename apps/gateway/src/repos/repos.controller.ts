@@ -1,14 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { CreateApiKeyBodySchema, CreateRepoBodySchema, IdentityRequests, PutMemberBodySchema, UpdateRepoBodySchema } from '#contracts';
+import { CreateApiKeyBodySchema, CreateRepoBodySchema, IdentityRequests, PutMemberBodySchema, UpdateRepoBodySchema, UsernameSchema } from '#contracts';
 import { RpcClient } from '#platform';
 import { principalOf, requestContextOf } from '../auth/principal';
-import { IdParam } from '../http/params';
+import { IdParam, ParsedParam } from '../http/params';
 import { ZodPipe } from '../http/zod-body.pipe';
 import { repoOf } from './repo-of';
 
 const Repos = IdentityRequests.repos;
+/** A member's username in the path: anything no username can be names nobody (404). */
+const MemberParam = () => ParsedParam('username', UsernameSchema);
 
 
 @Controller('/api/v1/repos')
@@ -47,7 +49,7 @@ export class ReposController {
   }
 
   @Put(':owner/:repo/members/:username')
-  putMember(@Req() request: FastifyRequest, @Param('username') username: string, @Body(new ZodPipe(PutMemberBodySchema)) body: { role: 'read' | 'write' | 'admin' }) {
+  putMember(@Req() request: FastifyRequest, @MemberParam() username: string, @Body(new ZodPipe(PutMemberBodySchema)) body: { role: 'read' | 'write' | 'admin' }) {
     return this.rpc.request(Repos.putMember, { repoId: repoOf(request).id, username, role: body.role }, requestContextOf(request));
   }
 
@@ -68,7 +70,7 @@ export class ReposController {
 
   @Delete(':owner/:repo/members/:username')
   @HttpCode(204)
-  async removeMember(@Req() request: FastifyRequest, @Param('username') username: string): Promise<void> {
+  async removeMember(@Req() request: FastifyRequest, @MemberParam() username: string): Promise<void> {
     await this.rpc.request(Repos.removeMember, { repoId: repoOf(request).id, username }, requestContextOf(request));
   }
 }

@@ -27,8 +27,9 @@ export class RunnersController {
     return this.rpc.request(R.revoke, { id }, requestContextOf(request));
   }
 
+  /** 201: a new runner token, as a PAT rotation creates one. */
   @Post(':id/rotate')
-  @HttpCode(200)
+  @HttpCode(201)
   rotate(@IdParam() id: string, @Req() request: FastifyRequest) {
     return this.rpc.request(R.rotate, { id }, requestContextOf(request));
   }

@@ -15,18 +15,20 @@ export class AuthController {
     private readonly limits: RateLimits,
   ) {}
 
-  /** Wrong passwords for one username from one IP back off exponentially (429 + Retry-After). */
+  /**
+   * Wrong passwords back off exponentially per username + client and, past a larger budget, per
+   * username across clients (429 + Retry-After). The attempt is counted before identity checks it.
+   */
   @Post('/api/v1/auth/login')
   @HttpCode(200)
   async login(@Body(new ZodPipe(LoginBodySchema)) body: LoginBody, @Req() request: FastifyRequest) {
-    const ip = request.ip;
-    this.limits.login.check(body.username, ip);
+    const attempt = this.limits.passwordAttempt(body.username, request.ip);
     try {
       const session = await this.rpc.request(IdentityRequests.login, body, requestContextOf(request));
-      this.limits.login.succeeded(body.username, ip);
+      attempt.succeeded();
       return session;
     } catch (error) {
-      if (error instanceof GantryError && error.code === 'invalid_credentials') this.limits.login.failed(body.username, ip);
+      if (!(error instanceof GantryError && error.code === 'invalid_credentials')) attempt.cancelled();
       throw error;
     }
   }

@@ -1,13 +1,11 @@
 import { Controller, Delete, Get, Query, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { z } from 'zod';
-import { IdentityRequests } from '#contracts';
+import type { z } from 'zod';
+import { AdminTokensQuerySchema, IdentityRequests } from '#contracts';
 import { RpcClient } from '#platform';
 import { requestContextOf } from '../auth/principal';
 import { IdParam } from '../http/params';
 import { ZodPipe } from '../http/zod-body.pipe';
-
-const AdminTokensQuery = z.strictObject({ userId: z.uuid().optional() });
 
 /** Instance admins: every user's personal access tokens. */
 @Controller('/api/v1/admin/tokens')
@@ -15,7 +13,7 @@ export class AdminTokensController {
   constructor(private readonly rpc: RpcClient) {}
 
   @Get()
-  list(@Query(new ZodPipe(AdminTokensQuery)) query: z.infer<typeof AdminTokensQuery>) {
+  list(@Query(new ZodPipe(AdminTokensQuerySchema)) query: z.infer<typeof AdminTokensQuerySchema>) {
     return this.rpc.request(IdentityRequests.pats.list, { userId: query.userId ?? null });
   }
 

@@ -1,9 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Put, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { ChangePasswordBodySchema, CreatePatBodySchema, IdentityRequests, WhoAmISchema, type ChangePasswordBody, type CreatePatBody, type Principal, type WhoAmI } from '#contracts';
+import { ChangePasswordBodySchema, CreatePatBodySchema, GantryError, IdentityRequests, WhoAmISchema, type ChangePasswordBody, type CreatePatBody, type Principal, type WhoAmI } from '#contracts';
 import { RpcClient } from '#platform';
 import { principalOf, requestContextOf } from '../auth/principal';
 import { IdParam } from '../http/params';
+import type { PasswordAttempt } from '../http/rate-limit';
+import { RateLimits } from '../http/rate-limits.service';
 import { ResponseSchema } from '../http/response-schema';
 import { ZodPipe } from '../http/zod-body.pipe';
 
@@ -27,7 +29,10 @@ function whoamiOf(principal: Principal): WhoAmI {
 /** The caller's own account: who am I, my password, my personal access tokens. */
 @Controller('/api/v1/user')
 export class UserController {
-  constructor(private readonly rpc: RpcClient) {}
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly limits: RateLimits,
+  ) {}
 
   @Get()
   @ResponseSchema(WhoAmISchema)
@@ -38,11 +43,22 @@ export class UserController {
     return view;
   }
 
-  /** Ends every other session of the user; this one stays. */
+  /**
+   * Ends every other session of the user; this one stays. A wrong current password counts as a
+   * failed login of the user (same backoff), so a stolen session is no password-guessing oracle.
+   */
   @Put('password')
   @HttpCode(204)
   async changePassword(@Body(new ZodPipe(ChangePasswordBodySchema)) body: ChangePasswordBody, @Req() request: FastifyRequest): Promise<void> {
-    await this.rpc.request(IdentityRequests.users.changePassword, { ...body, userId: principalOf(request).userId!, sessionId: principalOf(request).credentialId }, requestContextOf(request));
+    const principal = principalOf(request);
+    const attempt = this.limits.passwordAttempt(principal.username!, request.ip);
+    try {
+      await this.rpc.request(IdentityRequests.users.changePassword, { ...body, userId: principal.userId!, sessionId: principal.credentialId }, requestContextOf(request));
+      attempt.succeeded();
+    } catch (error) {
+      settle(attempt, error);
+      throw error;
+    }
   }
 
   @Post('tokens')
@@ -69,4 +85,11 @@ export class UserController {
   rotateToken(@IdParam() tokenId: string, @Req() request: FastifyRequest) {
     return this.rpc.request(Pats.rotate, { userId: principalOf(request).userId!, tokenId }, requestContextOf(request));
   }
+}
+
+/** A wrong current password stays counted; weak_password comes after it was found right; the rest gave no verdict. */
+function settle(attempt: PasswordAttempt, error: unknown): void {
+  if (error instanceof GantryError && error.field === 'currentPassword') return;
+  if (error instanceof GantryError && error.code === 'weak_password') return attempt.succeeded();
+  attempt.cancelled();
 }

@@ -48,7 +48,7 @@ export class ApiKeysService {
       await tx.query(`INSERT INTO token_hashes (hash, kind, token_id) VALUES (decode($1, 'hex'), 'api_key', $2)`, [hashToken(key), keyId]);
       return events;
     });
-    return { id: keyId, name: request.name, key, prefix, scopes: request.scopes, expiresAt, createdAt: event.occurredAt };
+    return { id: keyId, name: request.name, token: key, key, prefix, scopes: request.scopes, expiresAt, createdAt: event.occurredAt };
   }
 
   async list(repoId: string) {

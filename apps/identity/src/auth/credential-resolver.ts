@@ -51,12 +51,20 @@ export class CredentialResolver {
   private async token(hash: string): Promise<Principal> {
     const { rows } = await this.db.query<{ kind: string; token_id: string }>(`SELECT kind, token_id FROM token_hashes WHERE hash = decode($1, 'hex')`, [hash]);
     const found = rows[0];
+    if (!found) return this.retired(hash);
     // An install token is only ever good for the exchange, which does not come through here.
-    if (!found || found.kind === 'install') throw new GantryError('invalid_token', 'unknown token');
+    if (found.kind === 'install') throw new GantryError('invalid_token', 'unknown token');
     if (found.kind === 'runner') return this.runner(found.token_id);
     if (found.kind === 'api_key') return this.apiKey(found.token_id);
     if (found.kind === 'ci_job') return this.ciJob(found.token_id);
     return this.pat(found.token_id);
+  }
+
+  /** A token replaced by a rotation is revoked; anything else unknown is just invalid. */
+  private async retired(hash: string): Promise<never> {
+    const { rowCount } = await this.db.query(`SELECT 1 FROM retired_token_hashes WHERE hash = decode($1, 'hex')`, [hash]);
+    if (rowCount) throw new GantryError('token_revoked', 'this token was replaced by a rotation');
+    throw new GantryError('invalid_token', 'unknown token');
   }
 
   private async runner(runnerId: string): Promise<Principal> {

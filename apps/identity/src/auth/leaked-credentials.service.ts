@@ -11,7 +11,9 @@ type Revoked = { kind: 'pat' | 'runner' | 'api_key'; id: string };
 
 /**
  * Whoever holds a leaked token can kill it (like GitHub's credential revocation API). Callers are
- * never told which hashes matched; the audit event records what was revoked.
+ * never told which hashes matched. A report that killed something is audited (an event naming what
+ * died); one that killed nothing leaves no event — anyone may send them, so they would fill the
+ * permanent log — and is only counted (the gateway's `gantry_leak_reports_total` metric).
  */
 @Injectable()
 export class LeakedCredentialsService {
@@ -24,7 +26,8 @@ export class LeakedCredentialsService {
     private readonly invalidator: GatewayInvalidator,
   ) {}
 
-  async revoke(hashes: string[], context: RequestContext): Promise<void> {
+  /** Returns how many credentials died. */
+  async revoke(hashes: string[], context: RequestContext): Promise<number> {
     const { rows } = await this.db.query<{ kind: string; token_id: string }>(
       `SELECT kind, token_id FROM token_hashes WHERE hash = ANY(SELECT decode(h, 'hex') FROM unnest($1::text[]) AS h) AND kind IN ('pat', 'runner', 'api_key')`,
       [hashes],
@@ -39,12 +42,14 @@ export class LeakedCredentialsService {
       });
       if (done) revoked.push({ kind: row.kind as Revoked['kind'], id });
     }
+    if (revoked.length === 0) return 0;
     const reportId = randomUUID();
     await this.store.execute((tx) =>
       this.store.append(tx, `leak-report-${reportId}`, 0, [
         { contract: IdentityEvents.credentialRevokedAsLeaked, data: { submitted: hashes.length, revoked }, subject: { kind: 'leak_report', id: reportId } },
       ], context),
     );
-    if (revoked.length > 0) await this.invalidator.invalidate({ credentialIds: revoked.map((r) => r.id) });
+    await this.invalidator.invalidate({ credentialIds: revoked.map((r) => r.id) });
+    return revoked.length;
   }
 }

@@ -8,6 +8,7 @@ export interface InstallTokenRow {
   id: string;
   labels: string[];
   description: string | null;
+  allow_runner_labels: boolean;
   created_at: Date;
   expires_at: Date;
   used_at: Date | null;
@@ -20,7 +21,7 @@ export const installTokenStream = (id: string) => `install-token-${id}`;
 export function toInstallToken(row: InstallTokenRow) {
   const status = row.cancelled_at ? 'cancelled' : row.used_at ? 'used' : row.expires_at.getTime() <= Date.now() ? 'expired' : 'pending';
   return {
-    id: row.id, status, labels: row.labels, description: row.description, createdAt: row.created_at.toISOString(),
+    id: row.id, status, labels: row.labels, description: row.description, allowRunnerLabels: row.allow_runner_labels, createdAt: row.created_at.toISOString(),
     expiresAt: row.expires_at.toISOString(), usedAt: row.used_at?.toISOString() ?? null, runnerId: row.runner_id,
   } as const;
 }
@@ -34,11 +35,11 @@ export class InstallTokensService {
     @Inject(IDENTITY_CONFIG) private readonly config: IdentityConfig,
   ) {}
 
-  async mint(body: { labels?: string[]; description?: string }, context: RequestContext) {
+  async mint(body: { labels?: string[]; description?: string; allowRunnerLabels?: boolean }, context: RequestContext) {
     const id = randomUUID();
     const token = generateToken('install');
     const expiresAt = new Date(Date.now() + this.config.GANTRY_INSTALL_TOKEN_TTL_SECONDS * 1000).toISOString();
-    const data = { installTokenId: id, labels: body.labels ?? [], description: body.description ?? null, expiresAt };
+    const data = { installTokenId: id, labels: body.labels ?? [], description: body.description ?? null, expiresAt, allowRunnerLabels: body.allowRunnerLabels ?? false };
     const [event] = await this.store.execute(async (tx) => {
       const events = await this.store.append(tx, installTokenStream(id), 0, [{ contract: IdentityEvents.installTokenMinted, data, subject: { kind: 'install_token', id } }], context);
       await tx.query(`INSERT INTO token_hashes (hash, kind, token_id) VALUES (decode($1, 'hex'), 'install', $2)`, [hashToken(token), id]);

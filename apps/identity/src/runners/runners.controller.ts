@@ -82,7 +82,6 @@ export class MachineCredentialsController {
 
   @RpcHandler(IdentityRequests.leaked.revoke)
   async revokeLeaked(@Payload() { hashes }: RequestOf<typeof IdentityRequests.leaked.revoke>, @Ctx() ctx: NatsContext) {
-    await this.leaked.revoke(hashes, fromHeaders(ctx.getHeaders()));
-    return {};
+    return { revoked: await this.leaked.revoke(hashes, fromHeaders(ctx.getHeaders())) };
   }
 }

@@ -14,8 +14,11 @@ export class RunnersProjection implements Projection {
 
   async apply(tx: Tx, event: StoredEvent): Promise<void> {
     if (narrowEvent(event, IdentityEvents.installTokenMinted)) {
-      const { installTokenId, labels, description, expiresAt } = event.data;
-      await tx.query('INSERT INTO install_tokens (id, labels, description, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)', [installTokenId, labels, description, event.occurredAt, expiresAt]);
+      const { installTokenId, labels, description, expiresAt, allowRunnerLabels = false } = event.data;
+      await tx.query(
+        'INSERT INTO install_tokens (id, labels, description, created_at, expires_at, allow_runner_labels) VALUES ($1, $2, $3, $4, $5, $6)',
+        [installTokenId, labels, description, event.occurredAt, expiresAt, allowRunnerLabels],
+      );
     } else if (narrowEvent(event, IdentityEvents.installTokenExchanged)) {
       await tx.query('UPDATE install_tokens SET used_at = COALESCE(used_at, $2), runner_id = $3 WHERE id = $1', [event.data.installTokenId, event.occurredAt, event.data.runnerId]);
     } else if (narrowEvent(event, IdentityEvents.installTokenCancelled)) {

@@ -34,12 +34,20 @@ export class RunnersService {
     private readonly invalidator: GatewayInvalidator,
   ) {}
 
-  /** Install token (as its hash) → a new runner and its `gtr_` token, in one transaction. */
+  /**
+   * Install token (as its hash) → a new runner and its `gtr_` token, in one transaction. A refusal
+   * rolls the claim back: the install token stays usable.
+   */
   async exchange(hash: string, runnerName: string, requested: string[], context: RequestContext) {
     const runnerId = randomUUID();
     const token = generateToken('runner');
     const labels = await this.db.transaction(async (tx) => {
       const claimed = await this.installTokens.claim(tx, hash, runnerId);
+      // A runner's labels decide which runs it may take: its own only when the admin allowed them.
+      const extra = requested.filter((label) => !claimed.labels.includes(label));
+      if (extra.length > 0 && !claimed.allow_runner_labels) {
+        throw new GantryError('forbidden', `labels: this install token does not let the runner add labels (${extra.join(', ')}); mint one with allowRunnerLabels: true`, 'labels');
+      }
       const labels = [...new Set([...claimed.labels, ...requested])];
       const actor = { ...context, actor: { kind: 'runner' as const, id: runnerId, name: runnerName } };
       await this.store.append(tx, installTokenStream(claimed.id), 1, [
@@ -87,6 +95,8 @@ export class RunnersService {
       if (runner.revokedAt) throw new GantryError('conflict', 'a revoked runner cannot be rotated');
       const version = (await this.store.readStream(tx, runnerStream(id))).length;
       await this.store.append(tx, runnerStream(id), version, [{ contract: IdentityEvents.runnerRotated, data: { runnerId: id }, subject: subject(id) }], context);
+      // The old token's hash is kept aside: presenting it is then "revoked", not "unknown".
+      await tx.query(`INSERT INTO retired_token_hashes (hash, kind, token_id) SELECT hash, kind, token_id FROM token_hashes WHERE kind = 'runner' AND token_id = $1`, [id]);
       await tx.query(`UPDATE token_hashes SET hash = decode($1, 'hex') WHERE kind = 'runner' AND token_id = $2`, [hashToken(token), id]);
       return runner;
     });

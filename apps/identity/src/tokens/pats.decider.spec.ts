@@ -34,6 +34,15 @@ describe('PAT decider', () => {
     expect(code(() => decideCreatePat({ ...base, expiresInDays: 30 }, { ...policy, maxDays: 7 }))).toBe('invalid_request');
   });
 
+  it('rotation keeps the old expiry (never extends a life), within today\'s policy; an expired token is not rotated', () => {
+    const rotate = (keptExpiresAt: string | null, rules = policy) => decideCreatePat({ ...base, expiresInDays: null, rotatedFrom: 't0', keptExpiresAt }, rules)[0].data;
+    expect(rotate('2026-01-20T12:34:56.789Z')).toMatchObject({ expiresAt: '2026-01-20T12:34:56.789Z', rotatedFrom: 't0' });
+    expect(rotate('2026-12-31T00:00:00.000Z', { ...policy, maxDays: 7 })).toMatchObject({ expiresAt: '2026-01-08T00:00:00.000Z' });
+    expect(rotate(null, { ...policy, allowNoExpiry: true })).toMatchObject({ expiresAt: null });
+    expect(rotate(null)).toMatchObject({ expiresAt: '2027-01-02T00:00:00.000Z' });
+    expect(code(() => rotate('2025-12-31T23:59:59.000Z'))).toBe('conflict');
+  });
+
   it('revoke: unknown → not_found; twice → nothing more', () => {
     expect(code(() => decideRevokePat(initialPatState, 't1', 'owner'))).toBe('not_found');
     const created = evolvePat(initialPatState, { type: IdentityEvents.patCreated.type, version: 1, data: { userId: 'u1' } });

@@ -70,27 +70,29 @@ export class PatsService {
     return events.length > 0;
   }
 
-  /** A new token with the same name and scopes, the old one revoked, in one transaction. */
+  /**
+   * A new token with the same name, scopes and expiry, the old one revoked, in one transaction:
+   * rotation replaces a secret, it never extends its life.
+   */
   async rotate(userId: string, tokenId: string, context: RequestContext): Promise<CreatedPat> {
     const old = await this.get(userId, tokenId);
     if (old.revokedAt) throw new GantryError('conflict', 'a revoked token cannot be rotated');
-    const days = old.expiresAt ? Math.max(1, Math.round((Date.parse(old.expiresAt) - Date.parse(old.createdAt)) / 86_400_000)) : null;
     const created = await this.store.execute(async (tx) => {
       const state = await this.load(tx, tokenId);
       await this.store.append(tx, patStream(tokenId), state.version, decideRevokePat(state, tokenId, 'rotated'), context);
-      return this.insert(tx, userId, { name: old.name, scopes: old.scopes, expiresInDays: days }, tokenId, context);
+      return this.insert(tx, userId, { name: old.name, scopes: old.scopes, expiresInDays: null }, { rotatedFrom: tokenId, keptExpiresAt: old.expiresAt }, context);
     });
     await this.invalidator.invalidate({ credentialIds: [tokenId] });
     return created;
   }
 
-  private async insert(tx: Tx, userId: string, body: CreatePatBody, rotatedFrom: string | null, context: RequestContext): Promise<CreatedPat> {
+  private async insert(tx: Tx, userId: string, body: CreatePatBody, rotation: { rotatedFrom: string; keptExpiresAt: string | null } | null, context: RequestContext): Promise<CreatedPat> {
     const user = await this.users.get(userId, tx);
     const token = generateToken('pat');
     const tokenId = randomUUID();
     const prefix = parseToken(token)!.displayPrefix;
     const events = decideCreatePat(
-      { tokenId, userId, userRole: user.role, name: body.name, prefix, scopes: body.scopes, expiresInDays: body.expiresInDays, rotatedFrom, now: new Date() },
+      { tokenId, userId, userRole: user.role, name: body.name, prefix, scopes: body.scopes, expiresInDays: body.expiresInDays, rotatedFrom: rotation?.rotatedFrom ?? null, keptExpiresAt: rotation?.keptExpiresAt, now: new Date() },
       { maxDays: this.config.GANTRY_PAT_MAX_DAYS, allowNoExpiry: this.config.GANTRY_PAT_ALLOW_NO_EXPIRY },
     );
     const [stored] = await this.store.append(tx, patStream(tokenId), 0, events, context);

@@ -42,6 +42,13 @@ describe('user decider (given events, when command, then events)', () => {
     expect(code(() => decideUser(given(created), { type: 'delete' }, self))).toBe('cannot_modify_self');
   });
 
+  it('setting your own password through the admin route → cannot_modify_self; with your current one it works', () => {
+    const self = ctx({ actorUserId: 'u1' });
+    expect(code(() => decideUser(given(created), { type: 'change_password', bySelf: false, keptSessionId: null }, self))).toBe('cannot_modify_self');
+    expect(types(given(created), { type: 'change_password', bySelf: true, keptSessionId: 's1' }, self)).toEqual(['identity.user.password_changed']);
+    expect(types(given(created), { type: 'change_password', bySelf: false, keptSessionId: null })).toEqual(['identity.user.password_changed']);
+  });
+
   it('deactivate and activate are idempotent', () => {
     const deactivated = given(created, { type: IdentityEvents.userDeactivated.type, version: 2, data: {} });
     expect(types(deactivated, { type: 'deactivate' })).toEqual([]);

@@ -62,6 +62,9 @@ export function decideUser(state: UserState, command: UserCommand, context: User
       guardLastAdmin();
       return [{ contract: IdentityEvents.userDeleted, data: { userId, username: state.username! }, subject: subject(state) }];
     case 'change_password':
+      // Your own password is changed with the current one (PUT /api/v1/user/password, a session),
+      // never through the admin route: a stolen users:admin token must not take over its owner.
+      if (isSelf && !command.bySelf) throw new GantryError('cannot_modify_self', 'set your own password with PUT /api/v1/user/password (needs the current password and a login session)');
       return [{ contract: IdentityEvents.passwordChanged, data: { userId, bySelf: command.bySelf, keptSessionId: command.keptSessionId }, subject: subject(state) }];
     default: {
       const unknown: never = command;

@@ -5,6 +5,7 @@ import { GantryError, MIN_PASSWORD_LENGTH, SYSTEM_ACTOR, type CreateUserBody, ty
 import { EventStore, isUniqueViolation, LOGGER, type RequestContext, type Tx } from '#platform';
 import { GatewayInvalidator } from '../auth/gateway-invalidator';
 import { IDENTITY_CONFIG, type IdentityConfig } from '../config';
+import { writeInitialPassword } from './initial-password';
 import { PasswordHasher } from './password-hasher';
 import { decideUser, evolveUser, initialUserState, userStream, type UserCommand, type UserState } from './users.decider';
 import { UsersQueries } from './users.queries';
@@ -31,22 +32,25 @@ export class UsersService implements OnApplicationBootstrap {
     await this.bootstrapAdmin();
   }
 
-  /** The first admin on an empty installation; the advisory lock makes racing replicas create one. */
+  /**
+   * The first admin on an empty installation; the advisory lock makes racing replicas create one.
+   * A generated password goes to a 0600 file in GANTRY_DATA_DIR, never to the log, and is written
+   * before the admin is committed: a password nobody can read is never stored.
+   */
   async bootstrapAdmin(): Promise<void> {
     const generated = this.config.GANTRY_ADMIN_PASSWORD === undefined;
     const password = this.config.GANTRY_ADMIN_PASSWORD ?? randomBytes(18).toString('base64url');
     const passwordHash = await this.hasher.hash(password);
     const username = this.config.GANTRY_ADMIN_USERNAME;
-    const created = await this.store.execute(async (tx) => {
+    const passwordFile = await this.store.execute(async (tx) => {
       await tx.query(`SELECT pg_advisory_xact_lock(hashtext('gantry-users'))`);
       if ((await tx.query('SELECT 1 FROM users LIMIT 1')).rows.length > 0) return false;
       await this.insertUser(tx, { username, role: 'admin', displayName: null, bootstrap: true }, passwordHash, BOOTSTRAP_CONTEXT);
-      return true;
+      return generated ? writeInitialPassword(this.config.GANTRY_DATA_DIR, password) : null;
     });
-    if (!created) return;
-    if (generated) {
-      // Logged once, on the first start only: the operator's one chance to read it.
-      this.logger.warn({ username, generatedPassword: password }, 'bootstrap admin created with a generated password: change it after the first login');
+    if (passwordFile === false) return;
+    if (passwordFile) {
+      this.logger.warn({ username, passwordFile }, `bootstrap admin created with a generated password: read it from ${passwordFile}, sign in, change it (PUT /api/v1/user/password) and delete the file`);
     } else {
       this.logger.info({ username }, 'bootstrap admin created from GANTRY_ADMIN_PASSWORD');
     }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ActorSchema } from '../envelope';
 import { defineRequest } from '../kernel';
 import { PingResponseSchema } from '../health';
-import { pageOf } from '../pagination';
+import { cursorString, pageOf } from '../pagination';
 import { storableString } from '../strings';
 import { checkAssetPath } from './paths';
 
@@ -31,7 +31,7 @@ export type Asset = z.infer<typeof AssetSchema>;
 export const AssetListQuerySchema = z.strictObject({
   prefix: storableString().max(1024).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().max(2000).optional(),
+  cursor: cursorString(2000).optional(),
 });
 
 const Ref = { repoId: z.uuid(), path: AssetPathSchema };
@@ -53,7 +53,7 @@ export const AssetsRequests = {
       /** `If-None-Match: *`: only if the path is free. */
       ifNoneMatch: z.boolean(),
       /** `If-Match: <etag>`: only if the current asset has this ETag. */
-      ifMatch: z.string().max(200).nullable(),
+      ifMatch: storableString().max(200).nullable(),
     }),
     response: z.strictObject({ uploadId: z.uuid(), url: z.url(), expiresAt: at }),
   }),

@@ -67,7 +67,7 @@ export const JobSchema = z.strictObject({
 });
 export type Job = z.infer<typeof JobSchema>;
 
-const RepoRef = { repoId: z.uuid(), repo: z.string().max(200) };
+const RepoRef = { repoId: z.uuid(), repo: storableString().max(200) };
 
 export const JobRequests = {
   /** Creates or replaces; `created` tells which (201 / 200 at the gateway). */
@@ -75,11 +75,11 @@ export const JobRequests = {
     request: z.strictObject({ ...RepoRef, name: JobNameSchema, spec: JobSpecSchema }),
     response: z.strictObject({ job: JobSchema, created: z.boolean() }),
   }),
-  get: defineRequest('ci.job.get.v1', { request: z.strictObject({ repoId: z.uuid(), name: z.string().max(64) }), response: JobSchema }),
+  get: defineRequest('ci.job.get.v1', { request: z.strictObject({ repoId: z.uuid(), name: storableString().max(64) }), response: JobSchema }),
   /** The jobs of these repositories (one for a repository's list; every visible one for `GET /api/v1/jobs`). */
   list: defineRequest('ci.job.list.v1', {
     request: z.strictObject({ repoIds: z.array(z.uuid()).max(10000) }),
     response: z.strictObject({ items: z.array(JobSchema) }),
   }),
-  delete: defineRequest('ci.job.delete.v1', { request: z.strictObject({ repoId: z.uuid(), name: z.string().max(64) }), response: z.strictObject({}) }),
+  delete: defineRequest('ci.job.delete.v1', { request: z.strictObject({ repoId: z.uuid(), name: storableString().max(64) }), response: z.strictObject({}) }),
 } as const;

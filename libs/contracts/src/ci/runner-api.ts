@@ -46,7 +46,7 @@ const Runner = { runnerId: z.uuid() };
 export const RunnerApiRequests = {
   /** One attempt (no waiting): the gateway long-polls, woken by `CiSignals.remoteRunQueued`. */
   claim: defineRequest('ci.runner.claim.v1', {
-    request: z.strictObject({ ...Runner, runnerName: z.string(), labels: z.array(z.string()).max(32) }),
+    request: z.strictObject({ ...Runner, runnerName: storableString(), labels: z.array(storableString()).max(32) }),
     response: z.strictObject({ run: ClaimedRunSchema.nullable() }),
   }),
   log: defineRequest('ci.runner.log.v1', {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ActorSchema } from '../envelope';
 import { defineRequest } from '../kernel';
-import { pageOf } from '../pagination';
+import { cursorString, pageOf } from '../pagination';
 import { storableString } from '../strings';
 import { RunsOnSchema } from './jobs';
 
@@ -61,9 +61,9 @@ export const TriggerRunBodySchema = z.strictObject({
 
 export const RunListQuerySchema = z.strictObject({
   status: RunStatusSchema.optional(),
-  job: z.string().max(64).optional(),
+  job: storableString().max(64).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(30),
-  cursor: z.string().max(200).optional(),
+  cursor: cursorString(200).optional(),
 });
 
 /** One line of a run's log; `seq` counts from 1 and is the SSE event id. */
@@ -74,7 +74,7 @@ const RunId = z.strictObject({ id: z.uuid() });
 
 export const RunRequests = {
   trigger: defineRequest('ci.run.trigger.v1', {
-    request: z.strictObject({ repoId: z.uuid(), repo: z.string().max(200), job: z.string().max(64), params: z.record(z.string(), z.string()) }),
+    request: z.strictObject({ repoId: z.uuid(), repo: storableString().max(200), job: storableString().max(64), params: z.record(storableString(), storableString()) }),
     response: RunSchema,
   }),
   get: defineRequest('ci.run.get.v1', { request: RunId, response: RunSchema }),

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { defineRequest } from '../kernel';
+import { storableString } from '../strings';
 
 /** What a repository API key may hold: never more than these. */
 export const API_KEY_SCOPES = ['repo:read', 'assets:write', 'runs:write'] as const;
 export const ApiKeyScopeSchema = z.enum(API_KEY_SCOPES);
 
 export const CreateApiKeyBodySchema = z.strictObject({
-  name: z.string().min(1).max(100),
+  name: storableString().min(1).max(100),
   scopes: z.array(ApiKeyScopeSchema).min(1).refine((s) => new Set(s).size === s.length, 'duplicate scope'),
   /** Omitted or null: the key does not expire. */
   expiresInDays: z.number().int().min(1).max(366).nullable().optional(),
@@ -27,6 +28,8 @@ export const ApiKeySchema = z.strictObject({
 export const CreatedApiKeySchema = z.strictObject({
   id: z.uuid(),
   name: z.string(),
+  /** The `gtk_` key, shown only here: `token`, as every other credential's; `key` is the same, kept for old clients. */
+  token: z.string(),
   key: z.string(),
   prefix: z.string(),
   scopes: z.array(ApiKeyScopeSchema),
@@ -44,8 +47,9 @@ export const ApiKeyRequests = {
 export const LeakedCredentialsRequests = {
   revoke: defineRequest('identity.credential.revoke_leaked.v1', {
     request: z.strictObject({ hashes: z.array(z.string().regex(/^[0-9a-f]{64}$/)).max(100) }),
-    response: z.strictObject({}),
+    /** How many credentials died (for the gateway's metric; the HTTP answer never says). */
+    response: z.strictObject({ revoked: z.number().int().min(0).optional() }),
   }),
 } as const;
 
-export const RevokeLeakedBodySchema = z.strictObject({ tokens: z.array(z.string().max(200)).min(1).max(100) });
+export const RevokeLeakedBodySchema = z.strictObject({ tokens: z.array(storableString().max(200)).min(1).max(100) });

@@ -48,6 +48,8 @@ export const IdentityEvents = {
   memberRemoved: defineEvent('identity.repo.member_removed', 1, z.strictObject({ repoId: z.string(), userId: z.string() })),
   installTokenMinted: defineEvent('identity.install_token.minted', 1, z.strictObject({
     installTokenId: z.string(), labels: z.array(z.string()), description: z.string().nullable(), expiresAt: at,
+    /** Whether the runner may add labels at the exchange (absent in events from before: false). */
+    allowRunnerLabels: z.boolean().optional(),
   })),
   installTokenExchanged: defineEvent('identity.install_token.exchanged', 1, z.strictObject({ installTokenId: z.string(), runnerId: z.string() })),
   installTokenCancelled: defineEvent('identity.install_token.cancelled', 1, z.strictObject({ installTokenId: z.string() })),
@@ -66,6 +68,13 @@ export const IdentityEvents = {
   ciTokenIssued: defineEvent('identity.ci_token.issued', 1, z.strictObject({ tokenId: z.string(), runId: z.string(), repoId: z.string(), expiresAt: at })),
   /** Revoked when its run ended (consumed from events.ci.run.ended) or its repository was deleted. */
   ciTokenRevoked: defineEvent('identity.ci_token.revoked', 1, z.strictObject({ tokenId: z.string(), runId: z.string(), reason: z.enum(['run_ended', 'repo_deleted']) })),
+  /**
+   * An invalidation some live gateways did not acknowledge in time: they may serve a dropped
+   * credential until they notice (they flush after a stall or a missed identity heartbeat).
+   */
+  invalidationUnacknowledged: defineEvent('identity.gateway.invalidation_unacknowledged', 1, z.strictObject({
+    gatewayIds: z.array(z.string()), credentials: z.number().int(), users: z.number().int(), repos: z.number().int(),
+  })),
   credentialRevokedAsLeaked: defineEvent('identity.credential.revoked_as_leaked', 1, z.strictObject({
     submitted: z.number().int(), revoked: z.array(z.strictObject({ kind: z.enum(['pat', 'runner', 'api_key']), id: z.string() })),
   })),

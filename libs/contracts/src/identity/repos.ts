@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineRequest } from '../kernel';
+import { storableString } from '../strings';
 
 export const RepoNameSchema = z
   .string()
@@ -26,10 +27,10 @@ export type Repo = z.infer<typeof RepoSchema>;
 export const CreateRepoBodySchema = z.strictObject({
   name: RepoNameSchema,
   visibility: VisibilitySchema,
-  description: z.string().max(500).optional(),
+  description: storableString().max(500).optional(),
 });
 export const UpdateRepoBodySchema = z
-  .strictObject({ visibility: VisibilitySchema.optional(), description: z.string().max(500).nullable().optional() })
+  .strictObject({ visibility: VisibilitySchema.optional(), description: storableString().max(500).nullable().optional() })
   .refine((body) => Object.keys(body).length > 0, { message: 'nothing to change' });
 export const PutMemberBodySchema = z.strictObject({ role: RepoRoleSchema });
 
@@ -50,7 +51,7 @@ const Empty = z.strictObject({});
 export const RepoRequests = {
   /** The caller's role in `owner/name` (null: none; a public repo still reads). Unknown repo → not_found. */
   access: defineRequest('identity.repo.access.v1', {
-    request: z.strictObject({ owner: z.string().max(39), name: z.string().max(100), caller: RepoCallerSchema }),
+    request: z.strictObject({ owner: storableString().max(39), name: storableString().max(100), caller: RepoCallerSchema }),
     response: z.strictObject({ repo: RepoSchema, role: RepoRoleSchema.nullable() }),
   }),
   create: defineRequest('identity.repo.create.v1', { request: CreateRepoBodySchema.extend({ ownerId: z.uuid() }), response: RepoSchema }),
@@ -60,8 +61,8 @@ export const RepoRequests = {
   delete: defineRequest('identity.repo.delete.v1', { request: z.strictObject(RepoRef), response: Empty }),
   members: defineRequest('identity.repo.members.v1', { request: z.strictObject(RepoRef), response: z.strictObject({ items: z.array(MemberSchema) }) }),
   putMember: defineRequest('identity.repo.put_member.v1', {
-    request: z.strictObject({ ...RepoRef, username: z.string().max(39), role: RepoRoleSchema }),
+    request: z.strictObject({ ...RepoRef, username: storableString().max(39), role: RepoRoleSchema }),
     response: MemberSchema,
   }),
-  removeMember: defineRequest('identity.repo.remove_member.v1', { request: z.strictObject({ ...RepoRef, username: z.string().max(39) }), response: Empty }),
+  removeMember: defineRequest('identity.repo.remove_member.v1', { request: z.strictObject({ ...RepoRef, username: storableString().max(39) }), response: Empty }),
 } as const;

@@ -1,11 +1,14 @@
 import { z } from 'zod';
 import { defineRequest } from '../kernel';
+import { storableString } from '../strings';
 
-export const LabelsSchema = z.array(z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : - only')).max(32);
+export const LabelsSchema = z.array(storableString().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : - only')).max(32);
 
 export const CreateInstallTokenBodySchema = z.strictObject({
   labels: LabelsSchema.optional(),
-  description: z.string().max(200).optional(),
+  description: storableString().max(200).optional(),
+  /** Whether the runner may add labels of its own at the exchange (default false: the token's labels only). */
+  allowRunnerLabels: z.boolean().optional(),
 });
 
 export const InstallTokenStatusSchema = z.enum(['pending', 'used', 'expired', 'cancelled']);
@@ -16,6 +19,7 @@ export const InstallTokenSchema = z.strictObject({
   status: InstallTokenStatusSchema,
   labels: z.array(z.string()),
   description: z.string().nullable(),
+  allowRunnerLabels: z.boolean(),
   createdAt: z.iso.datetime({ offset: true }),
   expiresAt: z.iso.datetime({ offset: true }),
   usedAt: z.iso.datetime({ offset: true }).nullable(),
@@ -31,8 +35,8 @@ export const CreatedInstallTokenSchema = z.strictObject({
 
 /** Body of the public exchange: the install token itself is the credential. */
 export const ExchangeBodySchema = z.strictObject({
-  token: z.string().min(1).max(100),
-  runnerName: z.string().min(1).max(100).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only'),
+  token: storableString().min(1).max(100),
+  runnerName: storableString().min(1).max(100).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only'),
   labels: LabelsSchema.optional(),
 });
 
@@ -55,7 +59,7 @@ export const RunnerRequests = {
   cancelInstallToken: defineRequest('identity.install_token.cancel.v1', { request: Id, response: InstallTokenSchema }),
   /** The raw install token crosses NATS only as its SHA-256. */
   exchange: defineRequest('identity.install_token.exchange.v1', {
-    request: z.strictObject({ hash: z.string().regex(/^[0-9a-f]{64}$/), runnerName: z.string(), labels: z.array(z.string()) }),
+    request: z.strictObject({ hash: z.string().regex(/^[0-9a-f]{64}$/), runnerName: storableString(), labels: z.array(storableString()) }),
     response: RunnerTokenSchema,
   }),
   list: defineRequest('identity.runner.list.v1', { request: z.strictObject({}), response: z.strictObject({ items: z.array(RunnerSchema) }) }),

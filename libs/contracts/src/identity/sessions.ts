@@ -2,10 +2,11 @@ import { z } from 'zod';
 import { defineRequest, defineSignal } from '../kernel';
 import { PrincipalSchema, RoleSchema } from '../principal';
 import { PingResponseSchema } from '../health';
+import { storableString } from '../strings';
 
 /** HTTP body of `POST /api/v1/auth/login`. */
 export const LoginBodySchema = z.strictObject({
-  username: z.string().min(1).max(39),
+  username: storableString().min(1).max(39),
   password: z.string().min(1).max(1024),
 });
 export type LoginBody = z.infer<typeof LoginBodySchema>;
@@ -21,7 +22,7 @@ export const LoginResponseSchema = z.strictObject({
  * or the SHA-256 (hex) of an opaque token. A raw token never leaves the gateway.
  */
 export const CredentialRefSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('session'), sessionId: z.string(), userId: z.string() }),
+  z.strictObject({ kind: z.literal('session'), sessionId: storableString(), userId: storableString() }),
   z.strictObject({ kind: z.literal('token'), hash: z.string().regex(/^[0-9a-f]{64}$/) }),
 ]);
 export type CredentialRef = z.infer<typeof CredentialRefSchema>;
@@ -31,7 +32,7 @@ const Empty = z.strictObject({});
 export const SessionRequests = {
   ping: defineRequest('identity.health.ping.v1', { request: Empty, response: PingResponseSchema }),
   login: defineRequest('identity.auth.login.v1', { request: LoginBodySchema, response: LoginResponseSchema }),
-  logout: defineRequest('identity.auth.logout.v1', { request: z.strictObject({ sessionId: z.string() }), response: Empty }),
+  logout: defineRequest('identity.auth.logout.v1', { request: z.strictObject({ sessionId: storableString() }), response: Empty }),
   /** The public half of the session signing keys, as a JWK set. */
   jwks: defineRequest('identity.auth.jwks.v1', {
     request: Empty,
@@ -42,7 +43,7 @@ export const SessionRequests = {
   /** Batched last-use records from a gateway (at most one per token a minute), no event each. */
   touch: defineRequest('identity.auth.touch.v1', {
     request: z.strictObject({
-      uses: z.array(z.strictObject({ credentialId: z.string(), at: z.iso.datetime(), ip: z.string().nullable() })).max(10000),
+      uses: z.array(z.strictObject({ credentialId: storableString(), at: z.iso.datetime(), ip: storableString().nullable() })).max(10000),
     }),
     response: Empty,
   }),
@@ -66,3 +67,18 @@ export const GatewaySignals = {
 } as const;
 
 export const InvalidationAckSchema = z.strictObject({ gatewayId: z.string() });
+
+export const IdentitySignals = {
+  /**
+   * Every identity replica, every interval: a gateway that has heard none for three intervals may
+   * have missed invalidations, so it serves no cached credential until it hears one again.
+   */
+  presence: defineSignal('identity.presence.heartbeat.v1', z.strictObject({ instanceId: z.string(), intervalMs: z.number().int().positive() })),
+} as const;
+
+/**
+ * How long identity waits for every live gateway to acknowledge an invalidation. A gateway whose
+ * event loop stood still for half of it (paused, swapped out) flushes its caches before it serves
+ * again (see the gateway's AuthFreshness), so a late ack never leaves a stale entry in use.
+ */
+export const INVALIDATION_ACK_TIMEOUT_MS = 1000;

@@ -1,16 +1,20 @@
 import { z } from 'zod';
 import { defineRequest } from '../kernel';
 import { ScopeSchema } from '../principal';
+import { storableString } from '../strings';
 
 export const MAX_PAT_DAYS = 366;
 
 export const CreatePatBodySchema = z.strictObject({
-  name: z.string().min(1).max(100),
+  name: storableString().min(1).max(100),
   scopes: z.array(ScopeSchema).min(1).refine((s) => new Set(s).size === s.length, 'duplicate scope'),
   /** 1–366 days; null means no expiry, allowed only when the installation allows it. */
   expiresInDays: z.number().int().min(1).max(MAX_PAT_DAYS).nullable().default(90),
 });
 export type CreatePatBody = z.infer<typeof CreatePatBodySchema>;
+
+/** `GET /api/v1/admin/tokens?userId=`: one user's tokens, or everyone's. */
+export const AdminTokensQuerySchema = z.strictObject({ userId: z.uuid().optional() });
 
 /** A token as lists show it: never the token or its hash. */
 export const PatSchema = z.strictObject({

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineRequest } from '../kernel';
 import { pageOf, PageQuerySchema } from '../pagination';
 import { RoleSchema } from '../principal';
+import { storableString } from '../strings';
 
 export const UsernameSchema = z
   .string()
@@ -29,14 +30,14 @@ export const CreateUserBodySchema = z.strictObject({
   /** Omitted: identity generates one and returns it once. */
   password: PasswordSchema.optional(),
   role: RoleSchema,
-  displayName: z.string().min(1).max(100).optional(),
+  displayName: storableString().min(1).max(100).optional(),
 });
 export type CreateUserBody = z.infer<typeof CreateUserBodySchema>;
 
 export const UpdateUserBodySchema = z
   .strictObject({
     role: RoleSchema.optional(),
-    displayName: z.string().min(1).max(100).nullable().optional(),
+    displayName: storableString().min(1).max(100).nullable().optional(),
     active: z.boolean().optional(),
   })
   .refine((body) => Object.keys(body).length > 0, { message: 'nothing to change' });
@@ -68,7 +69,7 @@ export const UserRequests = {
   }),
   /** The user changes their own password: every other session ends, the current one stays. */
   changePassword: defineRequest('identity.user.change_password.v1', {
-    request: ChangePasswordBodySchema.extend({ userId: z.uuid(), sessionId: z.string() }),
+    request: ChangePasswordBodySchema.extend({ userId: z.uuid(), sessionId: storableString() }),
     response: Empty,
   }),
 } as const;

@@ -22,6 +22,12 @@ export function loadConfig<S extends z.ZodObject>(schema: S, env: NodeJS.Process
 /** Settings shared by every service. */
 export const CommonConfigSchema = z.object({
   GANTRY_NATS_URL: z.string().regex(/^(nats|tls):\/\//, 'must be a nats:// URL').default('nats://127.0.0.1:4222'),
+  /**
+   * This service's NATS user and password (README "Security": one user per service, with subject
+   * allow-lists); both or neither. Never logged. Replies come to the user's own `_INBOX.<user>.>`.
+   */
+  GANTRY_NATS_USER: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, '1–64 of A-Z, a-z, 0-9, _ and -').optional(),
+  GANTRY_NATS_PASSWORD: z.string().min(1).optional(),
   GANTRY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Milliseconds a NATS request may take before the caller gives up. */
   GANTRY_NATS_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),

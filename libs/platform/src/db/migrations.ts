@@ -17,7 +17,10 @@ export async function runMigrations(url: string, schema: string, migrations: Mig
   await lock.connect();
   try {
     await lock.query('SELECT pg_advisory_lock(hashtext($1))', [`gantry-migrations:${schema}`]);
-    await lock.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    // A service's role owns its schema (the launcher or compose made it) and may not create
+    // schemas: create it only when missing (a superuser URL, e.g. in tests).
+    const exists = await lock.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+    if (!exists.rowCount) await lock.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
     const dataSource = new DataSource({
       type: 'postgres',
       url,

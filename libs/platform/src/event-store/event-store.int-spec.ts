@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import pino from 'pino';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
@@ -13,7 +14,7 @@ import { testInfra, type TestInfra } from '../testing/test-infra';
 import { waitFor } from '../testing/wait-for';
 import { createEventStoreTables } from './event-store.ddl';
 import { EventStore } from './event-store';
-import { OutboxRelay } from './outbox-relay';
+import { OutboxRelay, type EventPublisher } from './outbox-relay';
 import { VersionConflictError, type Projection, type StoredEvent } from './event-store.types';
 
 const Incremented = defineEvent('test.counter.incremented', 1, z.strictObject({ by: z.number().int() }));
@@ -69,7 +70,7 @@ describe('event store and outbox relay (real PostgreSQL and nats-server)', () =>
     await runMigrations(infra.databaseUrl, SCHEMA, [CreateTables]);
     db = new Database({ url: infra.databaseUrl, schema: SCHEMA, poolSize: 10, applicationName: 'test' });
     store = new EventStore(db, [counters]);
-    nc = await connectNats({ url: infra.nats.url, name: 'event-store-test' });
+    nc = await connectNats({ url: infra.nats.url, name: 'event-store-test', auth: infra.nats.admin });
     await ensureEventsStream(nc);
   });
 
@@ -115,6 +116,29 @@ describe('event store and outbox relay (real PostgreSQL and nats-server)', () =>
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.sort()).toEqual(rows.map((r) => r.id).sort());
     await relay.stop();
+  });
+
+  it('a publish failing in the middle of a batch: the part before it is marked, the rest follows in order', async () => {
+    const jetStream = jetstream(nc);
+    let calls = 0;
+    const flaky: EventPublisher = {
+      publish: (subject, payload, options) => {
+        calls++;
+        return calls === 3 ? Promise.reject(new Error('injected publish failure')) : jetStream.publish(subject, payload, options);
+      },
+    };
+    const relay = new OutboxRelay(db, nc, { pollMs: 60_000, notifyChannel: store.notifyChannel }, logger, flaky);
+    relays.push(relay);
+    await relay.flush(); // nothing from earlier tests left over
+    const appended: StoredEvent[] = [];
+    for (let i = 0; i < 5; i++) appended.push(...(await increment(`ordered-${i}`)));
+    calls = 0;
+    await expect(relay.publishBatch()).rejects.toThrow('publish failed after 2 event(s)');
+    const marked = await db.query<{ id: string }>('SELECT id FROM events WHERE published_at IS NOT NULL AND id = ANY($1::uuid[])', [appended.map((e) => e.id)]);
+    expect(marked.rows.map((r) => r.id).sort()).toEqual(appended.slice(0, 2).map((e) => e.id).sort());
+    await relay.flush();
+    const onStream = (await readEventsStream(nc)).map((e) => e.id).filter((id) => appended.some((e) => e.id === id));
+    expect(onStream).toEqual(appended.map((e) => e.id)); // in order, each once
   });
 
   it('two relays at once publish each event once', async () => {

@@ -1,6 +1,6 @@
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { jetstream, type JetStreamPublishOptions, type PubAck } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import pg from 'pg';
+import { PgListener } from '../db/pg-listener';
 import type { Logger } from 'pino';
 import type { Database, Tx } from '../db/database';
 import { rowToEvent, toEnvelope, type EventRow } from './event-store';
@@ -15,16 +15,31 @@ export interface OutboxRelayOptions {
 
 const MAX_BACKOFF_MS = 5000;
 
+/** Where the relay publishes: JetStream (a test wraps it to make one publish fail). */
+export interface EventPublisher {
+  publish(subject: string, payload: string, options: Partial<JetStreamPublishOptions>): Promise<PubAck>;
+}
+
+/** A pass published part of a batch (and recorded that part) before a publish failed. */
+class PublishFailed extends Error {
+  override readonly name = 'PublishFailed';
+  constructor(readonly published: number, options: { cause: unknown }) {
+    super(`publish failed after ${published} event(s) of the batch`, options);
+  }
+}
+
 /**
- * Publishes committed events to JetStream in order, `Nats-Msg-Id` = event id, and marks them
- * published after the acks. Only events below the oldest running transaction are taken, so a
+ * Publishes committed events to JetStream in order, `Nats-Msg-Id` = event id, one at a time (each
+ * ack awaited before the next publish), and marks them published. A failed publish ends the pass:
+ * what was acked before it is marked, it and everything after it is retried later — so the stream
+ * never holds an event ahead of one published before it. Only events below the oldest running transaction are taken, so a
  * transaction that commits late with a lower position is published, never skipped. A
  * transaction-scoped advisory lock keeps two relays from publishing the same batch; JetStream's
  * dedupe is the backstop.
  */
 export class OutboxRelay {
-  private readonly js: JetStreamClient;
-  private listener: pg.Client | null = null;
+  private readonly publisher: EventPublisher;
+  private listener: PgListener | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
   private draining: Promise<void> | null = null;
   private wakeAgain = false;
@@ -40,8 +55,9 @@ export class OutboxRelay {
     nc: NatsConnection,
     private readonly options: OutboxRelayOptions,
     private readonly logger: Logger,
+    publisher?: EventPublisher,
   ) {
-    this.js = jetstream(nc);
+    this.publisher = publisher ?? jetstream(nc);
   }
 
   async start(): Promise<void> {
@@ -82,7 +98,7 @@ export class OutboxRelay {
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.endBackoff?.();
     await this.draining;
-    await this.listener?.end().catch(() => undefined);
+    await this.listener?.stop();
   }
 
   private async drain(): Promise<void> {
@@ -104,27 +120,38 @@ export class OutboxRelay {
 
   /** Publishes one batch in a transaction; returns how many events it published. */
   async publishBatch(): Promise<number> {
-    return this.db.transaction(async (tx) => {
+    const pass = await this.db.transaction(async (tx) => {
       const locked = await tx.query<{ locked: boolean }>(
         'SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked',
         [`gantry-relay:${this.db.options.schema}`],
       );
-      if (!locked.rows[0].locked) return 0; // another relay is publishing right now
+      if (!locked.rows[0].locked) return { published: 0, failure: null }; // another relay is publishing right now
       const rows = await this.nextBatch(tx);
-      if (rows.length === 0) return 0;
-      const timeout = this.options.publishTimeoutMs ?? 2000;
-      // One connection keeps order: the server stores them in the order they were sent.
-      const acks = await Promise.all(
-        rows.map((row) => {
-          const event = rowToEvent(row);
-          return this.js.publish(`events.${event.type}`, JSON.stringify(toEnvelope(event)), { msgID: event.id, timeout });
-        }),
-      );
-      this.stats.published += acks.length;
-      this.stats.duplicates += acks.filter((ack) => ack.duplicate).length;
-      await tx.query('UPDATE events SET published_at = now() WHERE position = ANY($1::bigint[])', [rows.map((row) => row.position)]);
-      return rows.length;
+      const { published, failure } = await this.publishInOrder(rows);
+      if (published.length > 0) await tx.query('UPDATE events SET published_at = now() WHERE position = ANY($1::bigint[])', [published]);
+      return { published: published.length, failure };
     });
+    // Thrown after the commit: the events acked before the failure stay marked as published.
+    if (pass.failure !== null) throw new PublishFailed(pass.published, { cause: pass.failure });
+    return pass.published;
+  }
+
+  /** Publishes `rows` one after another until one fails; returns the positions acked. */
+  private async publishInOrder(rows: EventRow[]): Promise<{ published: string[]; failure: unknown }> {
+    const timeout = this.options.publishTimeoutMs ?? 2000;
+    const published: string[] = [];
+    for (const row of rows) {
+      const event = rowToEvent(row);
+      try {
+        const ack = await this.publisher.publish(`events.${event.type}`, JSON.stringify(toEnvelope(event)), { msgID: event.id, timeout });
+        this.stats.published++;
+        if (ack.duplicate) this.stats.duplicates++;
+      } catch (failure) {
+        return { published, failure };
+      }
+      published.push(row.position);
+    }
+    return { published, failure: null };
   }
 
   private async nextBatch(tx: Tx): Promise<EventRow[]> {
@@ -140,17 +167,15 @@ export class OutboxRelay {
     return rows;
   }
 
+  /** NOTIFY wakes the relay at once; a lost LISTEN connection is replaced (polling covers the gap). */
   private async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.db.options.url });
-    client.on('notification', () => this.wake());
-    // A lost listener only costs latency (polling continues); reconnect it in the background.
-    client.on('error', () => {
-      this.listener = null;
-      if (!this.stopped) setTimeout(() => void this.listen().catch(() => undefined), 1000);
+    this.listener = new PgListener({
+      url: this.db.options.url,
+      channel: this.options.notifyChannel,
+      onNotify: () => this.wake(),
+      onError: (error) => this.logger.warn({ err: errorSummary(error) }, 'outbox relay: LISTEN connection lost; reconnecting (polling meanwhile)'),
     });
-    await client.connect();
-    await client.query(`LISTEN "${this.options.notifyChannel}"`);
-    this.listener = client;
+    await this.listener.start();
   }
 }
 

@@ -1,12 +1,19 @@
 import { join } from 'node:path';
 import { startNats, type NatsHandle } from './nats';
 import { startPostgres, type PostgresHandle } from './postgres';
+import { createServiceRoles } from './postgres-roles';
 import { startS3, type S3Coordinates, type S3Handle } from './s3';
+import { serviceCredentials, type ServiceCredentials } from './service-credentials';
 
 export interface InfraHandle {
   nats: NatsHandle;
   postgres: PostgresHandle;
   s3: S3Handle;
+  /**
+   * Creates the database `name` (unless it exists) with each backend service's role owning its
+   * schema (new random passwords each time); returns its superuser URL and each service's credentials.
+   */
+  prepareDatabase(name: string): Promise<{ databaseUrl: string; credentials: ServiceCredentials }>;
   /** Stops all three in parallel; never throws (a failed stop must not hide the others). */
   stop(): Promise<void>;
 }
@@ -45,5 +52,9 @@ export async function startInfra(options: InfraOptions): Promise<InfraHandle> {
     throw failed.reason;
   }
   const [nats, postgres, s3] = started.map((s) => (s as PromiseFulfilledResult<unknown>).value) as [NatsHandle, PostgresHandle, S3Handle];
-  return { nats, postgres, s3, stop };
+  const prepareDatabase = async (name: string) => {
+    const databaseUrl = await postgres.createDatabase(name);
+    return { databaseUrl, credentials: serviceCredentials(nats, await createServiceRoles(databaseUrl)) };
+  };
+  return { nats, postgres, s3, prepareDatabase, stop };
 }

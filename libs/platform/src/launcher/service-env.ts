@@ -1,3 +1,6 @@
+import type { ServiceCredentials } from '../infra/service-credentials';
+import type { ServiceName } from './services';
+
 /** Where the infrastructure is: what every launcher (dev, tests, bench) hands the services. */
 export interface InfraCoordinates {
   natsUrl: string;
@@ -23,4 +26,15 @@ export function serviceEnv(coordinates: InfraCoordinates, extra: NodeJS.ProcessE
     GANTRY_ADMIN_PASSWORD: coordinates.admin.password,
     ...extra,
   };
+}
+
+/**
+ * One service's own credentials on top of the shared environment: its NATS user and password and,
+ * for a backend service, the database URL of its role. The gateway gets no database URL at all.
+ */
+export function withCredentials(env: NodeJS.ProcessEnv, service: ServiceName, credentials: ServiceCredentials): NodeJS.ProcessEnv {
+  const own: NodeJS.ProcessEnv = { ...env, GANTRY_NATS_USER: credentials.nats[service].user, GANTRY_NATS_PASSWORD: credentials.nats[service].pass };
+  if (service === 'gateway') delete own.GANTRY_DATABASE_URL;
+  else own.GANTRY_DATABASE_URL = credentials.databaseUrls[service];
+  return own;
 }

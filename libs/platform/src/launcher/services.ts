@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ServiceCredentials } from '../infra/service-credentials';
+import { withCredentials } from './service-env';
 
 export const SERVICE_NAMES = ['identity', 'assets', 'ci-runner', 'gateway'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -19,6 +21,8 @@ export interface StartServiceOptions {
   /** Distinguishes replicas in log file names: `gateway-b.log`. */
   instance?: string;
   env: NodeJS.ProcessEnv;
+  /** Every service's own NATS user and database role; this one's are added to `env`. */
+  credentials: ServiceCredentials;
   logDir: string;
   /** Repository root holding dist/. */
   root: string;
@@ -32,7 +36,7 @@ export function startService(options: StartServiceOptions): ServiceProcess {
   const log = createWriteStream(logFile, { flags: 'a' });
   const child = spawn(process.execPath, [join(options.root, 'dist', 'apps', options.service, 'src', 'main.js')], {
     cwd: options.root,
-    env: options.env,
+    env: withCredentials(options.env, options.service, options.credentials),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.pipe(log, { end: false });

@@ -23,7 +23,7 @@ describe('durable JetStream consumer (real nats-server)', () => {
 
   beforeAll(async () => {
     infra = await testInfra();
-    nc = await connectNats({ url: infra.nats.url, name: 'consumer-test' });
+    nc = await connectNats({ url: infra.nats.url, name: 'consumer-test', auth: infra.nats.admin });
     await ensureEventsStream(nc);
   });
   afterAll(async () => {

@@ -4,6 +4,7 @@ import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import type { Logger } from 'pino';
 import type { CommonConfig } from '../config/load-config';
 import { PinoNestLogger } from '../logging/logger';
+import { natsAuth } from '../messaging/nats-connection';
 import { exitOnSignals } from './shutdown';
 
 /**
@@ -13,12 +14,13 @@ import { exitOnSignals } from './shutdown';
 export async function startService(
   module: Type | DynamicModule,
   service: string,
-  config: Pick<CommonConfig, 'GANTRY_NATS_URL' | 'GANTRY_SHUTDOWN_TIMEOUT_MS'>,
+  config: Pick<CommonConfig, 'GANTRY_NATS_URL' | 'GANTRY_NATS_USER' | 'GANTRY_NATS_PASSWORD' | 'GANTRY_SHUTDOWN_TIMEOUT_MS'>,
   logger: Logger,
 ): Promise<INestMicroservice> {
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(module, {
     transport: Transport.NATS,
-    options: { servers: config.GANTRY_NATS_URL, queue: service, name: `${service}-rpc-${process.pid}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 },
+    // The transport's own connection serves the requests: same user as the service's other one.
+    options: { servers: config.GANTRY_NATS_URL, ...natsAuth(config), queue: service, name: `${service}-rpc-${process.pid}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 },
     logger: new PinoNestLogger(logger),
   });
   await app.listen();

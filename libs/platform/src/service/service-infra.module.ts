@@ -7,7 +7,7 @@ import { EventStore } from '../event-store/event-store';
 import type { Projection } from '../event-store/event-store.types';
 import { OutboxRelay } from '../event-store/outbox-relay';
 import { ensureEventsStream } from '../messaging/jetstream';
-import { connectNats } from '../messaging/nats-connection';
+import { connectNats, natsAuth } from '../messaging/nats-connection';
 import type { ServiceConfig } from './service-config';
 import { LOGGER, NATS_CONNECTION, PROJECTIONS, SERVICE_CONFIG } from './tokens';
 
@@ -67,7 +67,7 @@ export class ServiceInfraModule {
       {
         provide: NATS_CONNECTION,
         useFactory: async () => {
-          const nc = await connectNats({ url: config.GANTRY_NATS_URL, name: `${options.service}-${process.pid}` });
+          const nc = await connectNats({ url: config.GANTRY_NATS_URL, name: `${options.service}-${process.pid}`, auth: natsAuth(config) });
           await ensureEventsStream(nc);
           return nc;
         },
