@@ -52,7 +52,7 @@ export class UsersService implements OnApplicationBootstrap {
     if (passwordFile) {
       this.logger.warn({ username, passwordFile }, `bootstrap admin created with a generated password: read it from ${passwordFile}, sign in, change it (PUT /api/v1/user/password) and delete the file`);
     } else {
-      this.logger.info({ username }, 'bootstrap admin created from GANTRY_ADMIN_PASSWORD');
+      this.logger.info({ username }, 'bootstrap admin created with the password given by the launcher or operator (GANTRY_ADMIN_PASSWORD)');
     }
   }
 
