@@ -82,7 +82,7 @@ function busy(samples: Sample[]): string {
  */
 export function reportTransfers(title: string, samples: Samples): void {
   console.log(`\n## ${title}`);
-  console.log('| transfer | MB/s | ratio by MB/s | gateway CPU s/GiB | all CPU s/GiB | ratio by CPU | busy: this process / CPU 0 / CPU 1 | per-round ratios by MB/s |');
+  console.log('| transfer | MB/s | ratio by MB/s | gateway CPU s/GiB | all CPU s/GiB | ratio by CPU | busy: this process / CPU 0 / CPU 1 | per round: MB/s (ratio) |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---|');
   for (const op of ['upload', 'download'] as const) {
     const { gateway, direct } = samples[op];
@@ -91,8 +91,9 @@ export function reportTransfers(title: string, samples: Samples): void {
     const allCpu = (s: Sample[]) => median(s.map(cpuPerGib)).toFixed(2);
     const ratios = gateway.map((g, round) => mbPerSec(g) / mbPerSec(direct[round]));
     const cpuRatio = median(gateway.map((g, round) => cpuPerGib(direct[round]) / cpuPerGib(g)));
+    const perRound = (s: Sample[], ratio?: number[]) => s.map((x, round) => mbPerSec(x).toFixed(0) + (ratio ? ` (${ratio[round].toFixed(2)})` : '')).join(', ');
     const gatewayCpu = gateway.every((g) => g.gatewayCpuSec !== null) ? median(gateway.map((g) => (g.gatewayCpuSec! * GIB) / g.bytes)).toFixed(2) : 'n/a';
-    console.log(`| ${size}, direct presigned | ${rate(direct)} | 1 (baseline) | – | ${allCpu(direct)} | 1 (baseline) | ${busy(direct)} | |`);
-    console.log(`| ${size}, through gateway A | ${rate(gateway)} | ${median(ratios).toFixed(2)}× | ${gatewayCpu} | ${allCpu(gateway)} | ${cpuRatio.toFixed(2)}× | ${busy(gateway)} | ${ratios.map((r) => r.toFixed(2)).join(', ')} |`);
+    console.log(`| ${size}, direct presigned | ${rate(direct)} | 1 (baseline) | – | ${allCpu(direct)} | 1 (baseline) | ${busy(direct)} | ${perRound(direct)} |`);
+    console.log(`| ${size}, through gateway A | ${rate(gateway)} | ${median(ratios).toFixed(2)}× | ${gatewayCpu} | ${allCpu(gateway)} | ${cpuRatio.toFixed(2)}× | ${busy(gateway)} | ${perRound(gateway, ratios)} |`);
   }
 }
