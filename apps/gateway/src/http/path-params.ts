@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { hooksOf } from './raw-body';
 import type { z } from 'zod';
 import { GantryError, isStorable, RepoNameSchema, UsernameSchema } from '#contracts';
 
@@ -16,17 +17,22 @@ const NAMES: Record<string, z.ZodType<string>> = { owner: UsernameSchema, repo: 
  * (400 `invalid_path`).
  */
 export function installPathParamCheck(fastify: FastifyInstance): void {
-  fastify.addHook('onRequest', (request, reply, done) => {
-    const params = request.params as Record<string, string> | null;
-    for (const name in params) {
-      if (name === '*') continue;
-      const value = params[name];
-      if (!isStorable(value) || (NAMES[name] !== undefined && !NAMES[name].safeParse(value).success)) {
-        // An upload's body (raw-body route) is never read for a refusal: close instead of draining it.
-        if (request.rawBody) void reply.header('connection', 'close');
-        return done(new GantryError('not_found', 'no such resource'));
-      }
-    }
-    done();
+  // Only on routes with parameters: the others pay nothing per request.
+  fastify.addHook('onRoute', (route) => {
+    if (route.url.includes(':')) route.onRequest = [...hooksOf(route.onRequest), checkParams];
   });
+}
+
+function checkParams(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  const params = request.params as Record<string, string> | null;
+  for (const name in params) {
+    if (name === '*') continue;
+    const value = params[name];
+    if (!isStorable(value) || (NAMES[name] !== undefined && !NAMES[name].safeParse(value).success)) {
+      // An upload's body (raw-body route) is never read for a refusal: close instead of draining it.
+      if (request.rawBody) void reply.header('connection', 'close');
+      return done(new GantryError('not_found', 'no such resource'));
+    }
+  }
+  done();
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 
 /** The body of a raw-body route as the client declared it; the bytes are still unread on `request.raw`. */
 export interface RawBody {
@@ -21,10 +21,20 @@ declare module 'fastify' {
  * the route then streams `request.raw` itself. Every other route is untouched.
  */
 export function installRawBodyRoutes(fastify: FastifyInstance): void {
-  fastify.addHook('onRequest', (request, _reply, done) => {
-    if ((request.routeOptions.config as { rawBody?: boolean } | undefined)?.rawBody) takeRawBody(request);
-    done();
+  // A hook on those routes alone: the other routes pay nothing per request.
+  fastify.addHook('onRoute', (route) => {
+    if ((route.config as { rawBody?: boolean } | undefined)?.rawBody) route.onRequest = [...hooksOf(route.onRequest), rawBodyHook];
   });
+}
+
+function rawBodyHook(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  takeRawBody(request);
+  done();
+}
+
+/** A route's hooks of one kind as an array (Fastify takes one function or several). */
+export function hooksOf<T>(hooks: T | T[] | undefined): T[] {
+  return hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks];
 }
 
 function takeRawBody(request: FastifyRequest): void {
