@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { FastifyReply } from 'fastify';
 import { AssetsRequests, CiRequests, IdentityRequests } from '#contracts';
-import { NATS_CONNECTION, RpcClient } from '#platform';
+import { isConnected, NATS_CONNECTION, RpcClient } from '#platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import { openApiDocument } from '../http/openapi';
 
@@ -45,7 +45,7 @@ export class HealthController {
 
   private async checkReadiness(): Promise<Readiness> {
     const rpc = new RpcClient(this.nc, this.config.GANTRY_READY_TIMEOUT_MS);
-    const nats = this.nc.isClosed() ? 'down' : 'up';
+    const nats = isConnected(this.nc) ? 'up' : 'down'; // isClosed() is false while reconnecting
     const services = Object.fromEntries(
       await Promise.all(
         Object.entries(PINGS).map(async ([name, contract]) => {

@@ -4,3 +4,4 @@ export * from './request-context';
 export * from './rpc-client';
 export * from './rpc-handler';
 export * from './durable-consumer';
+export * from './connection-state';

@@ -1,13 +1,15 @@
 import { NoRespondersError, TimeoutError, type NatsConnection } from '@nats-io/transport-node';
 import { randomUUID } from 'node:crypto';
 import { GantryError, WireErrorSchema, type RequestContract, type RequestOf, type ResponseOf } from '#contracts';
+import { isConnected } from './connection-state';
 import { toHeaders, type RequestContext } from './request-context';
 
 /**
  * Typed request/reply over NATS, speaking the NestJS NATS transport's wire format
  * (`{pattern, data, id}` → `{id, response | err}`) so services serve it with `@RpcHandler`.
  * Unlike Nest's ClientNats it uses the connection's muxed inbox, honours a timeout and fails at
- * once when no service answers (no-responders) — the gateway fails closed on both.
+ * once when no service answers (no-responders) or the connection is down (reconnecting) — the
+ * gateway fails closed on all of them, without waiting out the timeout.
  */
 export class RpcClient {
   /** Requests sent, for tests that prove a path makes none. */
@@ -16,9 +18,12 @@ export class RpcClient {
   constructor(
     private readonly nc: NatsConnection,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    isConnected(nc); // starts following the connection's status now
+  }
 
   async request<C extends RequestContract>(contract: C, payload: RequestOf<C>, context: Partial<RequestContext> = {}): Promise<ResponseOf<C>> {
+    if (!isConnected(this.nc)) throw unavailable(contract.subject, new Error('NATS connection is down'));
     const packet = JSON.stringify({ pattern: contract.subject, data: payload, id: randomUUID() });
     this.sent++;
     let reply;
