@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { AssetsEvents, type EventContract } from '#contracts';
+import { AssetsEvents } from '#contracts';
 import type { NewEvent } from '#platform';
+import { eventTypes, refusalOf } from '#platform/testing/decider';
 import {
   decideAuthorize, decideComplete, decideDelete, decideRepoDeleted, etagOf, evolveAsset, ifMatchHolds, initialAssetState,
   type AssetState, type PendingUpload,
@@ -17,15 +18,8 @@ const upload = (overrides: Partial<PendingUpload> = {}): PendingUpload => ({
 function given(...events: NewEvent[]): AssetState {
   return events.reduce((state, event, i) => evolveAsset(state, { type: event.contract.type, version: i + 1, data: event.data }), initialAssetState);
 }
-const types = (events: NewEvent[]) => events.map((event) => (event.contract as EventContract).type);
-const code = (fn: () => unknown) => {
-  try {
-    fn();
-    return 'no error';
-  } catch (error) {
-    return `${(error as { code: string }).code} ${(error as { field?: string }).field ?? ''}`.trim();
-  }
-};
+const types = eventTypes;
+const code = refusalOf;
 
 const uploadedA = decideComplete(initialAssetState, upload({ uploadId: 'u1' }), SHA_A)[0];
 const replacedByB = decideComplete(given(uploadedA), upload({ uploadId: 'u2', size: 20 }), SHA_B)[0];

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { CiEvents, type EventContract } from '#contracts';
+import { CiEvents } from '#contracts';
 import type { NewEvent } from '#platform';
 import { decideCancel, decideEnd, decideQueue, decideStart, evolveRun, initialRunState, resolveParams, runSpecOf, type RunState } from './runs.decider';
+import { eventTypes, refusalOf } from '#platform/testing/decider';
 
 const T0 = '2026-11-30T10:00:00.000Z';
 const spec = runSpecOf({ steps: [{ run: 'make' }], params: [{ name: 'target', required: true }, { name: 'mode', default: 'fast' }, { name: 'note' }] });
@@ -10,15 +11,8 @@ const spec = runSpecOf({ steps: [{ run: 'make' }], params: [{ name: 'target', re
 function given(...events: NewEvent[]): RunState {
   return events.reduce((state, event, i) => evolveRun(state, { type: event.contract.type, version: i + 1, data: event.data, occurredAt: new Date(Date.parse(T0) + i * 1000).toISOString() }), initialRunState);
 }
-const types = (events: NewEvent[]) => events.map((event) => (event.contract as EventContract).type);
-const code = (fn: () => unknown) => {
-  try {
-    fn();
-    return 'no error';
-  } catch (error) {
-    return `${(error as { code: string }).code} ${(error as { field?: string }).field ?? ''}`.trim();
-  }
-};
+const types = eventTypes;
+const code = refusalOf;
 
 const queued = decideQueue({ runId: 'r1', repoId: 'p1', repo: 'acme/widgets', job: 'build', number: 7, spec, params: { target: 'linux' } })[0];
 const started = (state: RunState) => decideStart(state, { kind: 'local', worker: 'w1' })[0];
