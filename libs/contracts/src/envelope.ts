@@ -39,3 +39,16 @@ export type EventEnvelope<D = unknown> = Omit<z.infer<typeof EventEnvelopeSchema
 export const REQUEST_ID_HEADER = 'Gantry-Request-Id';
 export const ACTOR_HEADER = 'Gantry-Actor';
 export const CLIENT_IP_HEADER = 'Gantry-Client-Ip';
+/**
+ * When the caller stops waiting (epoch milliseconds): a service drops a request whose deadline has
+ * passed before it starts it, and rolls back work that would commit after it (DESIGN §5).
+ */
+export const DEADLINE_HEADER = 'Gantry-Deadline';
+/**
+ * An `Idempotency-Key` from the client, forwarded with the creating request it came with, as JSON
+ * `{key, fingerprint, sealKey}`: the key as sent, a SHA-256 of method, path and body (a different
+ * body under the same key is 409 idempotency_key_reused), and a key derived from the caller's raw
+ * credential with which a service seals a stored response that holds a secret, so that only the
+ * same credential can open it again.
+ */
+export const IDEMPOTENCY_HEADER = 'Gantry-Idempotency';

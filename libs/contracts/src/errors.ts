@@ -29,6 +29,12 @@ export const ERROR_STATUS = {
   last_admin: 409,
   cannot_modify_self: 409,
   run_finished: 409,
+  /** The same `Idempotency-Key` with a different request body (or a different endpoint). */
+  idempotency_key_reused: 409,
+  /** The first request under this `Idempotency-Key` is still being processed. */
+  idempotency_key_in_use: 409,
+  /** The first response under this key holds a secret, and this credential did not create it. */
+  idempotency_key_other_credential: 409,
   /** The client took too long to send its request head (Node's parser). */
   request_timeout: 408,
   length_required: 411,
