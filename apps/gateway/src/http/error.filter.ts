@@ -18,6 +18,8 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
   503: 'service_unavailable',
 };
 
+const RETRY_AFTER_UNAVAILABLE_SECONDS = 1;
+
 /** Every error leaves the gateway as the envelope of DESIGN §6, with the request id. */
 @Catch()
 export class ErrorEnvelopeFilter implements ExceptionFilter {
@@ -29,6 +31,8 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
     const { status, error } = this.toError(exception, request);
     const body: ErrorEnvelope = { error: { code: error.code, message: error.message, requestId: request.id, ...(error.field ? { field: error.field } : {}) } };
     if (exception instanceof RateLimitedError) void reply.header('retry-after', String(exception.retryAfterSeconds));
+    // A dependency that is down (NATS, a service, the database, S3) is usually back within seconds.
+    else if (status === 503) void reply.header('retry-after', String(RETRY_AFTER_UNAVAILABLE_SECONDS));
     void reply.status(status).send(body);
   }
 

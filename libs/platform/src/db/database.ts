@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import pg from 'pg';
 
 /** A transaction's view of the database: plain parameterised SQL. */
@@ -19,6 +20,7 @@ export interface DatabaseOptions {
  */
 export class Database implements Tx {
   readonly pool: pg.Pool;
+  private readonly outage = new OutageLog(new Logger('database'));
 
   constructor(readonly options: DatabaseOptions) {
     this.pool = new pg.Pool({
@@ -34,12 +36,12 @@ export class Database implements Tx {
   }
 
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
-    return this.pool.query<R>(sql, params);
+    return this.outage.watch(this.pool.query<R>(sql, params));
   }
 
   /** Runs `work` in one transaction: commit on success, rollback on any error. */
   async transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.outage.watch(this.pool.connect());
     // pg-pool takes its error listener off a checked-out client. A connection lost while no query
     // runs on it (a database restart while the relay awaits NATS acks) would then be an unhandled
     // 'error' event that kills the process; here it only fails this transaction.
@@ -49,7 +51,7 @@ export class Database implements Tx {
     try {
       await client.query('BEGIN');
       const result = await work(client);
-      await client.query('COMMIT');
+      await this.outage.watch(client.query('COMMIT'));
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch((rollbackError: Error) => (broken ??= rollbackError));
@@ -80,8 +82,58 @@ export function quoteIdent(name: string): string {
   return `"${name}"`;
 }
 
+/**
+ * Says once that the database went away and once that it came back, however many requests fail
+ * in between (an outage is one event, not ten thousand error lines with stacks).
+ */
+class OutageLog {
+  private outage: { since: number; failures: number } | null = null;
+
+  constructor(private readonly logger: Logger) {}
+
+  async watch<T>(operation: Promise<T>): Promise<T> {
+    try {
+      const result = await operation;
+      if (this.outage) this.ended();
+      return result;
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) this.failed(error);
+      throw error;
+    }
+  }
+
+  private failed(error: unknown): void {
+    if (this.outage) {
+      this.outage.failures++;
+      return;
+    }
+    this.outage = { since: Date.now(), failures: 1 };
+    this.logger.warn(`database unavailable (${error instanceof Error ? error.message : String(error)}); requests that need it are answered service_unavailable until it is back`);
+  }
+
+  private ended(): void {
+    this.logger.log(`database reachable again after ${Date.now() - this.outage!.since} ms (${this.outage!.failures} operations failed meanwhile)`);
+    this.outage = null;
+  }
+}
+
 /** PostgreSQL's unique_violation, raised e.g. by the (stream_id, version) key. */
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {
   const pgError = error as { code?: string; constraint?: string };
   return pgError?.code === '23505' && (constraint === undefined || pgError.constraint === constraint);
+}
+
+/**
+ * Errors that mean "the database is not there right now" rather than "this query is wrong": no
+ * connection (refused, reset, timed out), the server shutting down or starting (57P01–57P03), too
+ * many connections (53300), or a connection exception (class 08). Callers answer 503, not 500.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown };
+  if (typeof e?.code === 'string') {
+    if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN)$/.test(e.code)) return true;
+    if (/^(57P0[123]|53300|08...)$/.test(e.code)) return true;
+  }
+  const message = typeof e?.message === 'string' ? e.message : '';
+  return /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly)/.test(message);
 }

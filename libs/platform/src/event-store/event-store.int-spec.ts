@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { defineEvent, SYSTEM_ACTOR } from '#contracts';
 import { Database, type Tx } from '../db/database';
 import { runMigrations } from '../db/migrations';
+import { DeadlineExceededError, withDeadline } from '../messaging/deadline';
 import { connectNats } from '../messaging/nats-connection';
 import { ensureEventsStream } from '../messaging/jetstream';
 import { readEventsStream } from '../testing/stream-reader';
@@ -94,6 +95,21 @@ describe('event store and outbox relay (real PostgreSQL and nats-server)', () =>
     await Promise.all(Array.from({ length: 20 }, () => increment('busy')));
     const { rows } = await db.query('SELECT total, version FROM counters WHERE id = $1', ['busy']);
     expect(rows[0]).toEqual({ total: 20, version: 20 });
+  });
+
+  it('a command that would commit after its caller stopped waiting rolls back (deadline passed)', async () => {
+    const id = 'late-counter';
+    const late = withDeadline(Date.now() + 50, () =>
+      store.execute(async (tx) => {
+        await store.append(tx, id, 0, [{ contract: Incremented, data: { by: 1 }, subject: { kind: 'counter', id } }], meta);
+        await new Promise((resolve) => setTimeout(resolve, 80)); // the caller's timeout passes meanwhile
+      }),
+    );
+    await expect(late).rejects.toBeInstanceOf(DeadlineExceededError);
+    expect(await store.readStream(db, id)).toEqual([]);
+    // In time, the same command commits.
+    await withDeadline(Date.now() + 5000, () => store.execute((tx) => store.append(tx, id, 0, [{ contract: Incremented, data: { by: 1 }, subject: { kind: 'counter', id } }], meta)));
+    expect(await store.readStream(db, id)).toHaveLength(1);
   });
 
   it('rejects event data that does not match its contract', async () => {

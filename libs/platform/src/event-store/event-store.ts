@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { EventEnvelope } from '#contracts';
 import { isUniqueViolation, type Database, type Tx } from '../db/database';
+import { assertBeforeDeadline } from '../messaging/deadline';
 import { VersionConflictError, type EventMeta, type NewEvent, type Projection, type StoredEvent } from './event-store.types';
 
 interface EventRow {
@@ -34,12 +35,19 @@ export class EventStore {
 
   /**
    * Runs a command in a transaction and retries it from scratch when another writer got to the
-   * stream first; the command re-reads state on every attempt.
+   * stream first; the command re-reads state on every attempt. Under a request whose caller has
+   * stopped waiting (messaging/deadline.ts) it rolls back instead of committing: the caller was
+   * told 503, so the change must not happen behind its back.
    */
   async execute<T>(command: (tx: Tx) => Promise<T>): Promise<T> {
+    const commitInTime = async (tx: Tx) => {
+      const result = await command(tx);
+      assertBeforeDeadline();
+      return result;
+    };
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.db.transaction(command);
+        return await this.db.transaction(commitInTime);
       } catch (error) {
         if (!(error instanceof VersionConflictError) || attempt >= MAX_CONFLICT_RETRIES) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 * attempt)));

@@ -17,6 +17,8 @@ export interface PostgresHandle {
   dropDatabase(name: string): Promise<void>;
   /** Fast shutdown (SIGINT: abort transactions, checkpoint, exit); resolves once it has exited. */
   stop(): Promise<void>;
+  /** Starts it again on the same port and data dir (after `stop`, or stops it first). */
+  restart(): Promise<void>;
 }
 
 export interface PostgresOptions {
@@ -38,9 +40,19 @@ export async function startPostgres(options: PostgresOptions): Promise<PostgresH
   for (let attempt = 1; ; attempt++) {
     const port = options.port ?? (await freePort());
     try {
-      const stop = await start({ dataDir: options.dataDir, port, durable: options.durable ?? false, detached: options.detached ?? false });
+      const settings = { dataDir: options.dataDir, port, durable: options.durable ?? false, detached: options.detached ?? false };
+      let stopCurrent: (() => Promise<void>) | null = await start(settings);
+      const stop = async () => {
+        const stopping = stopCurrent;
+        stopCurrent = null;
+        await stopping?.();
+      };
+      const restart = async () => {
+        await stop();
+        stopCurrent = await start(settings);
+      };
       const url = `postgres://${POSTGRES_USER}@127.0.0.1:${port}/postgres`;
-      return { url, port, engine, stop, createDatabase: (name) => createDatabaseOn(url, name), dropDatabase: (name) => dropDatabaseOn(url, name) };
+      return { url, port, engine, stop, restart, createDatabase: (name) => createDatabaseOn(url, name), dropDatabase: (name) => dropDatabaseOn(url, name) };
     } catch (error) {
       if (options.port !== undefined || attempt >= 3 || !isAddressInUse(error)) throw error;
     }

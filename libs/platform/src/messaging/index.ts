@@ -5,3 +5,4 @@ export * from './rpc-client';
 export * from './rpc-handler';
 export * from './durable-consumer';
 export * from './connection-state';
+export * from './deadline';

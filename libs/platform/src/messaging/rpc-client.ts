@@ -2,6 +2,7 @@ import { NoRespondersError, TimeoutError, type NatsConnection } from '@nats-io/t
 import { randomUUID } from 'node:crypto';
 import { GantryError, WireErrorSchema, type RequestContract, type RequestOf, type ResponseOf } from '#contracts';
 import { isConnected } from './connection-state';
+import { setDeadline } from './deadline';
 import { toHeaders, type RequestContext } from './request-context';
 
 /**
@@ -26,9 +27,11 @@ export class RpcClient {
     if (!isConnected(this.nc)) throw unavailable(contract.subject, new Error('NATS connection is down'));
     const packet = JSON.stringify({ pattern: contract.subject, data: payload, id: randomUUID() });
     this.sent++;
+    const headers = toHeaders(context);
+    setDeadline(headers, this.timeoutMs); // the service drops it once we have stopped waiting
     let reply;
     try {
-      reply = await this.nc.request(contract.subject, packet, { timeout: this.timeoutMs, headers: toHeaders(context) });
+      reply = await this.nc.request(contract.subject, packet, { timeout: this.timeoutMs, headers });
     } catch (error) {
       if (error instanceof NoRespondersError || error instanceof TimeoutError || isConnectionError(error)) {
         throw unavailable(contract.subject, error);
