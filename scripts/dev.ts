@@ -5,12 +5,24 @@ import { z } from 'zod';
 import { loadConfig } from '#platform';
 import { acceptsConnections } from '../libs/platform/src/infra/process';
 import { startInfra } from '../libs/platform/src/infra/stack';
-import { serviceEnv, startService, waitForHttp, type ServiceProcess } from '../libs/platform/src/launcher';
+import {
+  removeStackFile,
+  SERVICE_NAMES,
+  serviceEnv,
+  ServiceSupervisor,
+  startService,
+  waitForHttp,
+  writeStackFile,
+  type ServiceName,
+  type StackFile,
+} from '../libs/platform/src/launcher';
 
 /**
  * `npm run dev`: the whole stack on this machine without Docker — nats-server (JetStream),
  * PostgreSQL, S3 (s3rver, or the MinIO named by GANTRY_S3_ENDPOINT) and the four services.
- * State lives under GANTRY_DATA_DIR, so a restart keeps users and events.
+ * State lives under GANTRY_DATA_DIR, so a restart keeps users and events. Each service is
+ * supervised (restarted with backoff after a crash; see launcher/supervisor.ts), and
+ * GANTRY_DATA_DIR/stack.json says where everything is while it runs (launcher/stack-file.ts).
  */
 const DevConfigSchema = z.object({
   GANTRY_DATA_DIR: z.string().default('.gantry'),
@@ -51,20 +63,47 @@ async function main(): Promise<void> {
   }
   console.log(`starting infrastructure in ${dataDir} …`);
   const infra = await startInfra({ dataDir, durable: true, externalS3 });
-  const processes: ServiceProcess[] = [];
+  const supervisors = new Map<ServiceName, ServiceSupervisor>();
+  let stack: StackFile | undefined;
   let stopping = false;
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
+    // From here on every exit is expected: a Ctrl-C in the terminal reaches the services too.
+    for (const supervisor of supervisors.values()) supervisor.disarm();
+    stack = undefined;
+    removeStackFile(dataDir);
     console.log('stopping …');
     // Gateways first: they flush usage records to identity on the way out.
-    await Promise.all(processes.filter((p) => p.name.startsWith('gateway')).map((p) => p.stop()));
-    await Promise.all(processes.map((p) => p.stop()));
+    await Promise.all([...supervisors.values()].filter((s) => s.name.startsWith('gateway')).map((s) => s.stop()));
+    await Promise.all([...supervisors.values()].map((s) => s.stop()));
     await infra.stop();
     process.exit(code);
   };
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
+  // The terminal went away: stop cleanly rather than leave the detached servers behind.
+  process.on('SIGHUP', () => void shutdown(0));
+  // `kill -USR2 <pid>`: start the services that gave up again.
+  process.on('SIGUSR2', () => {
+    const revived = [...supervisors.values()].filter((s) => s.revive());
+    if (revived.length === 0) console.log('SIGUSR2: no service has given up; nothing to restart');
+  });
+
+  const saveStack = () => {
+    if (!stack || stopping) return;
+    for (const [name, supervisor] of supervisors) {
+      stack.services[name] = { pid: supervisor.pid ?? null, state: supervisor.state, restarts: supervisor.restarts, logFile: supervisor.current?.logFile ?? '' };
+    }
+    stack.nats.pid = positive(infra.nats.pid);
+    stack.postgres.pid = postmasterPid(join(dataDir, 'postgres'));
+    stack.updatedAt = new Date().toISOString();
+    try {
+      writeStackFile(dataDir, stack);
+    } catch (error) {
+      console.error(`could not write ${join(dataDir, 'stack.json')}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
 
   try {
     // Each service its own database role (owner of its schema only) and NATS user, new passwords every start.
@@ -79,30 +118,66 @@ async function main(): Promise<void> {
       process.env,
     );
     const logDir = join(dataDir, 'logs');
-    for (const service of ['identity', 'assets', 'ci-runner', 'gateway'] as const) {
-      const child = startService({ service, env, credentials, logDir, root: process.cwd() });
-      processes.push(child);
-      void child.exited.then((code) => {
-        if (!stopping) {
-          console.error(`${child.name} exited with code ${code}; see ${child.logFile}`);
-          void shutdown(1);
-        }
+    for (const service of SERVICE_NAMES) {
+      const supervisor = new ServiceSupervisor({
+        name: service,
+        start: () => startService({ service, env, credentials, logDir, root: process.cwd() }),
+        giveUpHint: (name) =>
+          stack
+            ? `the rest of the stack keeps running; to start ${name} again, fix the cause, then \`kill -USR2 ${process.pid}\` (starts every service that gave up) or restart npm run dev`
+            : `${name} did not start: npm run dev stops; fix the cause and run it again`,
+        onStateChange: saveStack,
       });
+      supervisors.set(service, supervisor);
+      supervisor.start();
     }
-    await waitForHttp(`http://127.0.0.1:${config.GANTRY_PORT}/readyz`, 60000, () => !stopping);
+    const listenHost = ['0.0.0.0', '::', ''].includes(config.GANTRY_HOST) ? '127.0.0.1' : config.GANTRY_HOST;
+    const listenUrl = `http://${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${config.GANTRY_PORT}`;
+    // A service that gives up before the stack is up fails the start (its log lines are printed).
+    const gaveUp = () => [...supervisors.values()].filter((s) => s.state === 'gave-up').map((s) => s.name);
+    await waitForHttp(`http://127.0.0.1:${config.GANTRY_PORT}/readyz`, 60000, () => !stopping && gaveUp().length === 0).catch((error: unknown) => {
+      throw gaveUp().length > 0 ? new Error(`not started: ${gaveUp().join(', ')} kept crashing`) : error;
+    });
+    const now = new Date().toISOString();
+    stack = {
+      version: 1,
+      launcher: { pid: process.pid, startedAt: now, dataDir },
+      updatedAt: now,
+      gateway: { url: publicUrl, listenUrl },
+      nats: { url: infra.nats.url, monitorUrl: infra.nats.monitorUrl, credentials: { ...infra.nats.admin }, pid: positive(infra.nats.pid) },
+      postgres: { url: databaseUrl, pid: postmasterPid(join(dataDir, 'postgres')) },
+      s3: { ...s3, pid: externalS3 ? null : process.pid },
+      services: {} as StackFile['services'],
+    };
+    saveStack();
     console.log([
       '',
       `Gantry is up: ${publicUrl}`,
       `  admin user:     ${admin.username}`,
       `  admin password: ${admin.password}  (from ${config.GANTRY_ADMIN_PASSWORD ? 'GANTRY_ADMIN_PASSWORD' : join(dataDir, 'admin-password')}: the first one; a password changed since is not written back)`,
       `  logs:           ${logDir}`,
+      `  stack:          ${join(dataDir, 'stack.json')} (URLs, credentials, PIDs)`,
       `  try: curl -s -X POST ${publicUrl}/api/v1/auth/login -H 'content-type: application/json' \\`,
       `         -d '{"username":"${admin.username}","password":"<password>"}'`,
-      'Ctrl-C stops everything.',
+      'A crashed service is restarted. Ctrl-C stops everything.',
     ].join('\n'));
   } catch (error) {
     console.error(error instanceof Error ? error.message : error);
     await shutdown(1);
+  }
+}
+
+function positive(pid: number): number | null {
+  return pid > 0 ? pid : null;
+}
+
+/** PostgreSQL's PID: the first line of postmaster.pid in its data directory (null if unreadable). */
+function postmasterPid(pgData: string): number | null {
+  try {
+    const pid = Number(readFileSync(join(pgData, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
   }
 }
 

@@ -14,6 +14,13 @@ export interface ServiceProcess {
   /** SIGTERM (graceful shutdown), SIGKILL after the grace period. Resolves with the exit code. */
   stop(graceMs?: number): Promise<number | null>;
   exited: Promise<number | null>;
+  /** Exit code and signal, once the process has exited and its output is in the log file. */
+  status: Promise<ExitStatus>;
+}
+
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
 export interface StartServiceOptions {
@@ -30,20 +37,59 @@ export interface StartServiceOptions {
 
 /** Starts one built service (`node dist/apps/<name>/src/main.js`) with its output in a log file. */
 export function startService(options: StartServiceOptions): ServiceProcess {
-  mkdirSync(options.logDir, { recursive: true });
   const label = options.instance ? `${options.service}-${options.instance}` : options.service;
-  const logFile = join(options.logDir, `${label}.log`);
-  const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, [join(options.root, 'dist', 'apps', options.service, 'src', 'main.js')], {
-    cwd: options.root,
+  return startLoggedProcess({
+    name: label,
+    args: [join(options.root, 'dist', 'apps', options.service, 'src', 'main.js')],
     env: withCredentials(options.env, options.service, options.credentials),
-    stdio: ['ignore', 'pipe', 'pipe'],
+    logDir: options.logDir,
+    cwd: options.root,
   });
+}
+
+export interface LoggedProcessOptions {
+  /** Also the log file's name: `<logDir>/<name>.log` (appended to, so restarts keep the history). */
+  name: string;
+  /** Arguments to `node` (this process's executable): the script and its arguments. */
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  logDir: string;
+  cwd?: string;
+}
+
+/** How long after the exit the log waits for output still in the pipes (a grandchild may hold them open). */
+const LOG_DRAIN_MS = 1000;
+
+/** A node process with stdout and stderr appended to its log file: what startService runs, for any script. */
+export function startLoggedProcess(options: LoggedProcessOptions): ServiceProcess {
+  mkdirSync(options.logDir, { recursive: true });
+  const logFile = join(options.logDir, `${options.name}.log`);
+  const log = createWriteStream(logFile, { flags: 'a' });
+  // A late write must not take the launcher down with it.
+  log.on('error', () => undefined);
+  const child = spawn(process.execPath, options.args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.pipe(log, { end: false });
   child.stderr!.pipe(log, { end: false });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  void exited.then(() => log.end());
-  return { name: label, pid: child.pid!, logFile, exited, stop: (graceMs = 10000) => stopChild(child, exited, graceMs) };
+  const exit = new Promise<ExitStatus>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('error', (error) => {
+      log.write(`${error.message}\n`);
+      resolve({ code: -1, signal: null });
+    });
+  });
+  const exited = exit.then((s) => s.code);
+  // The log ends once the pipes are drained (or shortly after the exit), and only then is the status final.
+  const drained = new Promise<void>((resolve) => {
+    child.once('close', () => resolve());
+    void exit.then(() => setTimeout(resolve, LOG_DRAIN_MS).unref());
+  });
+  const status = Promise.all([exit, drained])
+    .then(([s]) => {
+      child.stdout!.unpipe(log);
+      child.stderr!.unpipe(log);
+      return new Promise<ExitStatus>((resolve) => log.end(() => resolve(s)));
+    });
+  return { name: options.name, pid: child.pid ?? -1, logFile, exited, status, stop: (graceMs = 10000) => stopChild(child, exited, graceMs) };
 }
 
 async function stopChild(child: ChildProcess, exited: Promise<number | null>, graceMs: number): Promise<number | null> {
