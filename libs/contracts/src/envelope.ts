@@ -29,6 +29,15 @@ export const EventEnvelopeSchema = z.strictObject({
   requestId: z.string().nullable(),
   ip: z.string().nullable().optional(),
   data: z.unknown(),
+  /**
+   * The audit hash chain (audit/chain.ts): the publishing service, the event's place in its chain
+   * (1, 2, 3 …), the previous event's hash and this one's. Absent only on events that are not
+   * part of a service's chain.
+   */
+  service: z.string().optional(),
+  seq: z.number().int().positive().optional(),
+  prevHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  hash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
 });
 export type EventEnvelope<D = unknown> = Omit<z.infer<typeof EventEnvelopeSchema>, 'data'> & { data: D };
 

@@ -25,3 +25,4 @@ export * from './ci/events';
 export * from './ci/live';
 export * from './ci/requests';
 export * from './json-schemas';
+export * from './audit/chain';

@@ -1,5 +1,6 @@
+import { eventChainMigration } from '#platform';
 import { Assets1730000001000 } from './1730000001000-assets';
 import { Initial1730000000000 } from './1730000000000-initial';
 
 /** In order; append only. */
-export const ASSETS_MIGRATIONS = [Initial1730000000000, Assets1730000001000];
+export const ASSETS_MIGRATIONS = [Initial1730000000000, Assets1730000001000, eventChainMigration('assets')];

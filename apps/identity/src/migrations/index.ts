@@ -1,3 +1,4 @@
+import { eventChainMigration } from '#platform';
 import { Initial1730000000000 } from './1730000000000-initial';
 import { Accounts1730000001000 } from './1730000001000-accounts';
 import { Machines1730000002000 } from './1730000002000-machines';
@@ -6,4 +7,4 @@ import { InstallTokenRunnerLabels1730000004000 } from './1730000004000-install-t
 import { RetiredTokenHashes1730000005000 } from './1730000005000-retired-token-hashes';
 
 /** In order; append only. */
-export const IDENTITY_MIGRATIONS = [Initial1730000000000, Accounts1730000001000, Machines1730000002000, CiTokens1730000003000, InstallTokenRunnerLabels1730000004000, RetiredTokenHashes1730000005000];
+export const IDENTITY_MIGRATIONS = [Initial1730000000000, Accounts1730000001000, Machines1730000002000, CiTokens1730000003000, InstallTokenRunnerLabels1730000004000, RetiredTokenHashes1730000005000, eventChainMigration('identity')];

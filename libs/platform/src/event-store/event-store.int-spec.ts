@@ -4,7 +4,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import pino from 'pino';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { z } from 'zod';
-import { defineEvent, SYSTEM_ACTOR } from '#contracts';
+import { ChainVerifier, defineEvent, SYSTEM_ACTOR, type EventEnvelope } from '#contracts';
 import { Database, type Tx } from '../db/database';
 import { runMigrations } from '../db/migrations';
 import { DeadlineExceededError, withDeadline } from '../messaging/deadline';
@@ -14,6 +14,7 @@ import { readEventsStream } from '../testing/stream-reader';
 import { testInfra, type TestInfra } from '../testing/test-infra';
 import { waitFor } from '../testing/wait-for';
 import { createEventStoreTables } from './event-store.ddl';
+import { eventChainMigration } from './event-chain';
 import { EventStore } from './event-store';
 import { OutboxRelay, type EventPublisher } from './outbox-relay';
 import { VersionConflictError, type Projection, type StoredEvent } from './event-store.types';
@@ -58,7 +59,7 @@ describe('event store and outbox relay (real PostgreSQL and nats-server)', () =>
   const logger = pino({ level: 'silent' });
 
   const newRelay = (database = db) => {
-    const relay = new OutboxRelay(database, nc, { pollMs: 50, notifyChannel: store.notifyChannel }, logger);
+    const relay = new OutboxRelay(database, nc, { pollMs: 50, notifyChannel: store.notifyChannel, service: SCHEMA }, logger);
     relays.push(relay);
     return relay;
   };
@@ -68,7 +69,7 @@ describe('event store and outbox relay (real PostgreSQL and nats-server)', () =>
 
   beforeAll(async () => {
     infra = await testInfra();
-    await runMigrations(infra.databaseUrl, SCHEMA, [CreateTables]);
+    await runMigrations(infra.databaseUrl, SCHEMA, [CreateTables, eventChainMigration(SCHEMA)]);
     db = new Database({ url: infra.databaseUrl, schema: SCHEMA, poolSize: 10, applicationName: 'test' });
     store = new EventStore(db, [counters]);
     nc = await connectNats({ url: infra.nats.url, name: 'event-store-test', auth: infra.nats.admin });
@@ -143,7 +144,7 @@ describe('event store and outbox relay (real PostgreSQL and nats-server)', () =>
         return calls === 3 ? Promise.reject(new Error('injected publish failure')) : jetStream.publish(subject, payload, options);
       },
     };
-    const relay = new OutboxRelay(db, nc, { pollMs: 60_000, notifyChannel: store.notifyChannel }, logger, flaky);
+    const relay = new OutboxRelay(db, nc, { pollMs: 60_000, notifyChannel: store.notifyChannel, service: SCHEMA }, logger, flaky);
     relays.push(relay);
     await relay.flush(); // nothing from earlier tests left over
     const appended: StoredEvent[] = [];
@@ -202,6 +203,38 @@ describe('event store and outbox relay (real PostgreSQL and nats-server)', () =>
       type: 'test.counter.incremented', schemaVersion: 1, stream: 'envelope', version: 1,
       actor: SYSTEM_ACTOR, subject: { kind: 'counter', id: 'envelope' }, requestId: 'req-1', data: { by: 3 },
     });
+  });
+
+  it('every published event is a link of one hash chain, whatever happened above (restarts, two relays, a failed publish)', async () => {
+    await newRelay().flush();
+    const envelopes = await readEventsStream(nc);
+    const { rows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM events');
+    expect(envelopes).toHaveLength(Number(rows[0].n));
+    const verifier = new ChainVerifier(SCHEMA);
+    expect(envelopes.map((e) => verifier.check(e)).filter(Boolean)).toEqual([]);
+    expect(verifier.position?.seq).toBe(envelopes.length);
+    // The stored links are the published ones (a re-publish sends the same bytes).
+    const stored = await db.query<{ id: string; chain_seq: string; hash: string }>('SELECT id, chain_seq, hash FROM events');
+    for (const row of stored.rows) expect(envelopes[Number(row.chain_seq) - 1]).toMatchObject({ id: row.id, hash: row.hash });
+  });
+
+  it('a verifier names the first event that was altered, dropped or reordered', async () => {
+    const envelopes = (await readEventsStream(nc)).slice(0, 6);
+    const firstProblem = (list: EventEnvelope[]) => {
+      const verifier = new ChainVerifier(SCHEMA);
+      return list.map((e) => verifier.check(e)).find(Boolean);
+    };
+    expect(firstProblem(envelopes)).toBeUndefined();
+    const altered = envelopes.map((e, i) => (i === 3 ? { ...e, data: { by: 1000 } } : e));
+    expect(firstProblem(altered)).toEqual({ kind: 'altered', detail: expect.stringContaining('seq 4') });
+    const rehashed = altered.map((e, i) => (i === 3 ? { ...e, hash: 'f'.repeat(64) } : e)); // altered, and a hash made up
+    expect(firstProblem(rehashed)?.kind).toBe('altered');
+    expect(firstProblem(envelopes.filter((_, i) => i !== 2))).toEqual({ kind: 'gap', detail: expect.stringContaining('expected seq 3, got 4') });
+    expect(firstProblem([envelopes[0], envelopes[2], envelopes[1]])?.kind).toBe('gap');
+    const renumbered = [envelopes[0], { ...envelopes[2], seq: 2 }];
+    expect(firstProblem(renumbered)?.kind).toBe('broken_link');
+    // A range that does not start at 1 trusts its first prevHash and checks from there.
+    expect(firstProblem(envelopes.slice(2))).toBeUndefined();
   });
 
   it('replay rebuilds projections equal to the live ones', async () => {

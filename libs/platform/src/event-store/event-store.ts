@@ -135,6 +135,7 @@ export type { EventRow };
 
 /** The envelope published on JetStream and seen by audit subscribers. */
 export function toEnvelope(event: StoredEvent): EventEnvelope {
+  // Chain fields (service, seq, prevHash, hash) are added by the relay: event-chain.ts.
   return {
     id: event.id,
     type: event.type,

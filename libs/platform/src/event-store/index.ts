@@ -4,3 +4,5 @@ export * from './event-store.ddl';
 export * from './outbox-relay';
 export * from './consumed-events';
 export * from './replay-command';
+export * from './event-chain';
+export * from './chain-audit';

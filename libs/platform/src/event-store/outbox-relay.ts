@@ -3,7 +3,9 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { PgListener } from '../db/pg-listener';
 import type { Logger } from 'pino';
 import type { Database, Tx } from '../db/database';
-import { rowToEvent, toEnvelope, type EventRow } from './event-store';
+import type { ChainLink } from '#contracts';
+import { chainedEnvelope, chainHead, linkOf, storePublishedLinks, type ChainHead } from './event-chain';
+import type { EventRow } from './event-store';
 
 export interface OutboxRelayOptions {
   /** Fallback poll interval; NOTIFY wakes the relay at once in the normal case. */
@@ -11,6 +13,8 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   publishTimeoutMs?: number;
   notifyChannel: string;
+  /** Whose audit chain the events join (identity, ci-runner, assets). */
+  service: string;
 }
 
 const MAX_BACKOFF_MS = 5000;
@@ -127,8 +131,9 @@ export class OutboxRelay {
       );
       if (!locked.rows[0].locked) return { published: 0, failure: null }; // another relay is publishing right now
       const rows = await this.nextBatch(tx);
-      const { published, failure } = await this.publishInOrder(rows);
-      if (published.length > 0) await tx.query('UPDATE events SET published_at = now() WHERE position = ANY($1::bigint[])', [published]);
+      const head = rows.length > 0 ? await chainHead(tx, this.options.service) : null;
+      const { published, links, failure } = await this.publishInOrder(rows, head!);
+      await storePublishedLinks(tx, published, links);
       return { published: published.length, failure };
     });
     // Thrown after the commit: the events acked before the failure stay marked as published.
@@ -136,22 +141,28 @@ export class OutboxRelay {
     return pass.published;
   }
 
-  /** Publishes `rows` one after another until one fails; returns the positions acked. */
-  private async publishInOrder(rows: EventRow[]): Promise<{ published: string[]; failure: unknown }> {
+  /**
+   * Publishes `rows` one after another, each as the next link of the chain after `head`, until one
+   * fails; returns the positions acked and their links. (A failed event gets the same link and so
+   * the same bytes next pass: JetStream's dedupe by id still holds if it did arrive.)
+   */
+  private async publishInOrder(rows: EventRow[], head: ChainHead): Promise<{ published: string[]; links: ChainLink[]; failure: unknown }> {
     const timeout = this.options.publishTimeoutMs ?? 2000;
     const published: string[] = [];
+    const links: ChainLink[] = [];
     for (const row of rows) {
-      const event = rowToEvent(row);
+      const envelope = chainedEnvelope(row, this.options.service, head);
       try {
-        const ack = await this.publisher.publish(`events.${event.type}`, JSON.stringify(toEnvelope(event)), { msgID: event.id, timeout });
+        const ack = await this.publisher.publish(`events.${envelope.type}`, JSON.stringify(envelope), { msgID: envelope.id, timeout });
         this.stats.published++;
         if (ack.duplicate) this.stats.duplicates++;
       } catch (failure) {
-        return { published, failure };
+        return { published, links, failure };
       }
       published.push(row.position);
+      links.push((head = linkOf(envelope)));
     }
-    return { published, failure: null };
+    return { published, links, failure: null };
   }
 
   private async nextBatch(tx: Tx): Promise<EventRow[]> {

@@ -86,7 +86,7 @@ export class ServiceInfraModule {
       {
         provide: OutboxRelay,
         useFactory: (db: Database, nc: NatsConnection, store: EventStore) =>
-          new OutboxRelay(db, nc, { pollMs: config.GANTRY_RELAY_POLL_MS, notifyChannel: store.notifyChannel }, logger),
+          new OutboxRelay(db, nc, { pollMs: config.GANTRY_RELAY_POLL_MS, notifyChannel: store.notifyChannel, service: options.service }, logger),
         inject: [Database, NATS_CONNECTION, EventStore],
       },
       InfraLifecycle,
