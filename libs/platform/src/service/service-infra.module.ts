@@ -68,7 +68,7 @@ export class ServiceInfraModule {
         provide: NATS_CONNECTION,
         useFactory: async () => {
           const nc = await connectNats({ url: config.GANTRY_NATS_URL, name: `${options.service}-${process.pid}`, auth: natsAuth(config) });
-          await ensureEventsStream(nc);
+          await ensureEventsStream(nc, config);
           return nc;
         },
       },
