@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { AssetsRequests } from '#contracts';
-import { pingController, ServiceInfraModule } from '#platform';
+import { Idempotency, pingController, ServiceInfraModule } from '#platform';
 import { AssetsController } from './assets/assets.controller';
 import { AssetsProjection } from './assets/assets.projection';
 import { AssetsService } from './assets/assets.service';
@@ -28,7 +28,7 @@ export class AssetsModule {
       controllers: [pingController('assets', AssetsRequests.ping, { s3: ObjectStorage }), AssetsController],
       providers: [
         { provide: ASSETS_CONFIG, useValue: config },
-        ObjectStorage, UploadsService, AssetsService, AssetSweeper, RepoDeletedConsumer,
+        ObjectStorage, UploadsService, AssetsService, AssetSweeper, RepoDeletedConsumer, Idempotency,
       ],
     };
   }

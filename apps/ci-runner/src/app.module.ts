@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { CiRequests } from '#contracts';
-import { NATS_CONNECTION, pingController, RpcClient, ServiceInfraModule } from '#platform';
+import { Idempotency, NATS_CONNECTION, pingController, RpcClient, ServiceInfraModule } from '#platform';
 import { CI_CONFIG, type CiConfig } from './config';
 import { LocalExecutor } from './executor/local-executor';
 import { JobsController } from './jobs/jobs.controller';
@@ -40,7 +40,7 @@ export class CiModule {
         { provide: RpcClient, useFactory: (nc: NatsConnection) => new RpcClient(nc, config.GANTRY_NATS_REQUEST_TIMEOUT_MS), inject: [NATS_CONNECTION] },
         { provide: LOCAL_EXECUTOR, useValue: new LocalExecutor({ killGraceMs: config.GANTRY_CI_KILL_GRACE_MS }) },
         RunLivePublisher, RunLogStore, JobsService, RunsService, RunClaims, RunnerApiService,
-        LocalWorker, RunSweeper, JobsFileLoader,
+        LocalWorker, RunSweeper, JobsFileLoader, Idempotency,
       ],
     };
   }

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { IdentityRequests } from '#contracts';
-import { pingController, ServiceInfraModule } from '#platform';
+import { Idempotency, pingController, ServiceInfraModule } from '#platform';
 import { ApiKeysProjection } from './api-keys/api-keys.projection';
 import { ApiKeysService } from './api-keys/api-keys.service';
 import { CredentialResolver } from './auth/credential-resolver';
@@ -59,7 +59,7 @@ export class IdentityModule {
         UsersQueries, UsersService, SigningKeysService, SessionsService,
         PatsService, TokenUsageService, ReposService,
         InstallTokensService, RunnersService, ApiKeysService, LeakedCredentialsService,
-        CiTokensService, RunEndedConsumer,
+        CiTokensService, RunEndedConsumer, Idempotency,
       ],
     };
   }

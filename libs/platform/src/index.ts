@@ -6,3 +6,4 @@ export * from './db/pg-listener';
 export * from './event-store';
 export * from './messaging';
 export * from './service';
+export * from './idempotency';

@@ -16,8 +16,8 @@ export class AssetsController {
   ) {}
 
   @RpcHandler(R.authorizeUpload)
-  authorizeUpload(@Payload() request: RequestOf<typeof R.authorizeUpload>) {
-    return this.uploads.authorize(request);
+  authorizeUpload(@Payload() request: RequestOf<typeof R.authorizeUpload>, @Ctx() ctx: NatsContext) {
+    return this.uploads.authorize(request, fromHeaders(ctx.getHeaders()));
   }
 
   /** The actor in the headers (the uploader, as the gateway authenticated it) goes on the event. */

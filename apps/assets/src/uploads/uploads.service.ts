@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
-import { GantryError, type Asset } from '#contracts';
-import { Database, EventStore, type RequestContext, type StoredEvent, type Tx } from '#platform';
+import { AssetsRequests, GantryError, type Asset } from '#contracts';
+import { Database, EventStore, Idempotency, type RequestContext, type StoredEvent, type Tx } from '#platform';
 import { ASSETS_CONFIG, uploadDeadlineSeconds, type AssetsConfig } from '../config';
 import { checkedPath, loadAssetState } from '../assets/asset-records';
 import { assetStream, decideAuthorize, decideComplete, etagOf, type PendingUpload } from '../assets/assets.decider';
@@ -45,13 +45,18 @@ export class UploadsService {
     private readonly db: Database,
     private readonly store: EventStore,
     private readonly storage: ObjectStorage,
+    private readonly idempotency: Idempotency,
     @Inject(ASSETS_CONFIG) private readonly config: AssetsConfig,
   ) {}
 
-  async authorize(request: AuthorizeUpload): Promise<{ uploadId: string; url: string; expiresAt: string }> {
+  async authorize(request: AuthorizeUpload, context: RequestContext): Promise<{ uploadId: string; url: string; expiresAt: string }> {
     const path = checkedPath(request.path);
     await this.refuseDeletedRepo(this.db, request.repoId);
-    decideAuthorize(await loadAssetState(this.db, request.repoId, path), { ...request, maxBytes: this.config.GANTRY_ASSET_MAX_BYTES });
+    // A retry under an Idempotency-Key that already completed gets the first response at
+    // completion; its preconditions were met then, and would now fail (If-None-Match: *).
+    const retried = await this.idempotency.seen(this.db, context);
+    const preconditions = retried ? { ifNoneMatch: false, ifMatch: null } : {};
+    decideAuthorize(await loadAssetState(this.db, request.repoId, path), { ...request, ...preconditions, maxBytes: this.config.GANTRY_ASSET_MAX_BYTES });
     const uploadId = uuidv7();
     const { rows } = await this.db.query<{ url_expires_at: Date }>(
       `INSERT INTO uploads (id, repo_id, path, size, content_type, if_none_match, if_match, url_expires_at, expires_at)
@@ -68,6 +73,9 @@ export class UploadsService {
    * otherwise the upload is aborted and the answer is 400 invalid_request saying why. Then the
    * preconditions are checked again on the stream as it is now: with concurrent uploads to one
    * path the last to complete wins, and one that asked for If-None-Match gets 412.
+   *
+   * Under an Idempotency-Key (the fingerprint then includes the SHA-256 of the bytes) a retry of an
+   * upload that completed gets the first response, and its own upload is forgotten.
    */
   async complete(uploadId: string, size: number, sha256: string, context: RequestContext): Promise<{ asset: Asset; replaced: boolean }> {
     const found = await this.find(this.db, uploadId, false);
@@ -84,25 +92,36 @@ export class UploadsService {
     const outcome = await this.store.execute(async (tx) => {
       if (!(await this.find(tx, uploadId, true))) throw new GantryError('not_found', NO_UPLOAD);
       await this.refuseDeletedRepo(tx, upload.repoId);
-      const state = await loadAssetState(tx, upload.repoId, upload.path);
-      let events;
-      try {
-        events = decideComplete(state, upload, sha256);
-      } catch (error) {
-        if (!(error instanceof GantryError)) throw error;
-        // A precondition that failed now fails for good: abort in this transaction, refuse after it.
-        await this.forget(tx, uploadId, 'rejected');
-        return { refused: error };
-      }
-      const [stored] = await this.store.append(tx, assetStream(upload.repoId, upload.path), state.version, events, context);
-      await tx.query('DELETE FROM uploads WHERE id = $1', [uploadId]);
-      const previous = state.current;
-      if (previous) await queueObjects(tx, [objectKey(upload.repoId, previous.uploadId)], 'replaced', this.config.GANTRY_ASSET_GARBAGE_DELAY_SECONDS);
-      return { stored, replaced: previous !== null };
+      let recorded = false;
+      const result = await this.idempotency.once(tx, context, { secret: false, response: AssetsRequests.completeUpload.response, alsoFingerprint: sha256, remember: (r) => !('refused' in r) }, async () => {
+        const state = await loadAssetState(tx, upload.repoId, upload.path);
+        let events;
+        try {
+          events = decideComplete(state, upload, sha256);
+        } catch (error) {
+          if (!(error instanceof GantryError)) throw error;
+          // A precondition that failed now fails for good: abort in this transaction, refuse after it.
+          await this.forget(tx, uploadId, 'rejected');
+          return { refused: error };
+        }
+        const [stored] = await this.store.append(tx, assetStream(upload.repoId, upload.path), state.version, events, context);
+        await tx.query('DELETE FROM uploads WHERE id = $1', [uploadId]);
+        const previous = state.current;
+        if (previous) await queueObjects(tx, [objectKey(upload.repoId, previous.uploadId)], 'replaced', this.config.GANTRY_ASSET_GARBAGE_DELAY_SECONDS);
+        recorded = true;
+        // From our own event, not the read model: another upload may have replaced it since the commit.
+        return { asset: assetOf(upload, sha256, stored), replaced: previous !== null };
+      });
+      // A retry answered with the first response: this upload's own object is not needed.
+      if (!recorded && !('refused' in result)) await this.forget(tx, uploadId, 'aborted');
+      return result;
+    }).catch(async (error: unknown) => {
+      // Refused by its Idempotency-Key (another request, another credential): forget this upload now.
+      if (error instanceof GantryError && error.code.startsWith('idempotency_key_')) await this.abort(uploadId).catch(() => undefined);
+      throw error;
     });
     if ('refused' in outcome) throw outcome.refused;
-    // From our own event, not the read model: another upload may have replaced it since the commit.
-    return { asset: assetOf(upload, sha256, outcome.stored), replaced: outcome.replaced };
+    return outcome;
   }
 
   /** Forgets the upload; its object, if the PUT got that far, is removed by the next sweep. */

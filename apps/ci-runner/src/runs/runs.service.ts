@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
-import { GantryError, type Run, type RunListQuerySchema, type RunStatus } from '#contracts';
-import { Database, EventStore, type NewEvent, type RequestContext, type Tx } from '#platform';
+import { CiRequests, GantryError, type Run, type RunListQuerySchema, type RunStatus } from '#contracts';
+import { Database, EventStore, Idempotency, type NewEvent, type RequestContext, type Tx } from '#platform';
 import type { z } from 'zod';
 import { JobsService } from '../jobs/jobs.service';
 import { RunLivePublisher } from '../live/run-live';
@@ -18,20 +18,24 @@ export class RunsService {
     private readonly store: EventStore,
     private readonly jobs: JobsService,
     private readonly live: RunLivePublisher,
+    private readonly idempotency: Idempotency,
   ) {}
 
   async trigger(repoId: string, repo: string, jobName: string, params: Record<string, string>, context: RequestContext): Promise<Run> {
     const runId = uuidv7();
-    await this.store.execute(async (tx) => {
+    // With an Idempotency-Key a retry gets the run as it was queued, and queues nothing.
+    let queued = false;
+    const run = await this.store.execute((tx) => this.idempotency.once(tx, context, { secret: false, response: CiRequests.runs.trigger.response }, async () => {
       const job = await this.jobs.get(repoId, jobName, tx);
       const spec = runSpecOf({ steps: job.steps, env: job.env, timeoutSeconds: job.timeoutSeconds, runsOn: job.runsOn, params: job.params });
       // A refused trigger rolls the counter back with the rest of the transaction.
       const number = await this.nextNumber(tx, repoId, jobName);
       const events = decideQueue({ runId, repoId, repo, job: jobName, number, spec, params });
       await this.store.append(tx, runStream(runId), 0, events, context);
-    });
-    const run = await this.get(runId);
-    if (run.runsOn !== 'local') this.live.remoteRunQueued(run.id, run.runsOn.labels);
+      queued = true;
+      return this.get(runId, tx);
+    }));
+    if (queued && run.runsOn !== 'local') this.live.remoteRunQueued(run.id, run.runsOn.labels);
     return run;
   }
 

@@ -70,7 +70,8 @@ export class Authenticator {
   }
 }
 
-function extractCredential(headers: IncomingHttpHeaders): string | null {
+/** The raw credential of a request (also what Idempotency-Key seals derive from); never log it. */
+export function extractCredential(headers: IncomingHttpHeaders): string | null {
   const authorization = headers.authorization;
   if (authorization) return BEARER.exec(authorization)?.[1] ?? '';
   const key = headers['x-gantry-key'];

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Actor, Principal } from '#contracts';
 import type { RequestContext } from '#platform';
+import { idempotencyOf } from '../http/idempotency-key';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -25,5 +26,8 @@ export function actorOf(principal: Principal | undefined): Actor {
 
 /** What the gateway tells a service about the request it forwards. */
 export function requestContextOf(request: FastifyRequest): RequestContext {
-  return { requestId: request.id, actor: actorOf(request.principal), ip: request.ip };
+  const context: RequestContext = { requestId: request.id, actor: actorOf(request.principal), ip: request.ip };
+  // Checked in this order so that no other request pays for idempotency.
+  if (request.headers['idempotency-key'] !== undefined && (request.method === 'POST' || request.method === 'PUT')) context.idempotency = idempotencyOf(request);
+  return context;
 }

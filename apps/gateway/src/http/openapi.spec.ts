@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { ROUTE_POLICIES } from '../auth/route-policy';
+import { IDEMPOTENT_ROUTES } from './idempotency-key';
 import { openApiDocument } from './openapi';
 
 describe('OpenAPI document', () => {
@@ -23,5 +24,18 @@ describe('OpenAPI document', () => {
   it('rejects unknown fields in its body schemas, as the gateway does', () => {
     const body = (doc.paths['/api/v1/user/tokens'].post as { requestBody: { content: Record<string, { schema: { additionalProperties: boolean } }> } }).requestBody;
     expect(body.content['application/json'].schema.additionalProperties).toBe(false);
+  });
+
+  it('documents Idempotency-Key and its 409s on the idempotent creates only', () => {
+    type Operation = { parameters: { name: string; in: string }[]; responses: Record<string, { description: string }> };
+    const create = doc.paths['/api/v1/user/tokens'].post as Operation;
+    expect(create.parameters).toContainEqual(expect.objectContaining({ name: 'Idempotency-Key', in: 'header' }));
+    expect(create.responses['409'].description).toContain('idempotency_key_reused');
+    expect(create.responses['409'].description).toContain('idempotency_key_other_credential');
+    const trigger = doc.paths['/api/v1/repos/{owner}/{repo}/jobs/{job}/runs'].post as Operation;
+    expect(trigger.parameters.map((p) => p.name)).toContain('Idempotency-Key');
+    for (const route of IDEMPOTENT_ROUTES) expect(ROUTE_POLICIES).toHaveProperty([route]);
+    const login = doc.paths['/api/v1/auth/login'].post as Operation;
+    expect(login.parameters.map((p) => p.name)).not.toContain('Idempotency-Key');
   });
 });

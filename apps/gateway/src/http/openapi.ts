@@ -8,6 +8,7 @@ import {
   RunListQuerySchema, RunnerLogBodySchema, RunSchema, TriggerRunBodySchema,
 } from '#contracts';
 import { ROUTE_POLICIES, USER_KINDS } from '../auth/route-policy';
+import { IDEMPOTENT_ROUTES } from './idempotency-key';
 
 const items = <T extends z.ZodType>(item: T) => z.strictObject({ items: z.array(item) });
 
@@ -106,6 +107,21 @@ const ALSO: Record<string, Record<string, { description: string; withBody: boole
 const ACCEPTED = new Set(['POST /api/v1/credentials/revoke', 'POST /api/v1/runs/:id/cancel']);
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { unrepresentable: 'any', io: 'input' });
 
+/** The optional header of the creating POSTs in IDEMPOTENT_ROUTES (README, "Idempotent requests"). */
+const IDEMPOTENCY_KEY_PARAMETER = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description: 'Makes a retry safe: the same key with the same request (method, path, body) within 24 hours returns the first response and creates nothing new. '
+    + 'Keys are per principal; a UUIDv4 is recommended. A response that holds a secret is returned again only to the credential that made the first request.',
+  schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7E]([\\x20-\\x7E]*[\\x21-\\x7E])?$' },
+};
+const IDEMPOTENCY_CONFLICT = {
+  description: 'idempotency_key_reused: this key came with a different request in the last 24 hours; '
+    + 'idempotency_key_other_credential: the first response holds a secret and another credential made it; '
+    + 'idempotency_key_in_use: the first request with this key is still being processed (retry); or the route\'s own conflicts',
+};
+
 /** OpenAPI 3.1 for every route in the policy table, with who may call it. */
 export function openApiDocument(publicUrl: string) {
   const paths: Record<string, Record<string, unknown>> = {};
@@ -115,7 +131,9 @@ export function openApiDocument(publicUrl: string) {
     const parameters = [
       ...[...template.matchAll(/:([a-zA-Z]+)/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
       ...Object.entries(QUERIES[route]?.shape ?? {}).map(([name, field]) => ({ name, in: 'query', required: false, schema: schema(field as z.ZodType) })),
+      ...(IDEMPOTENT_ROUTES.has(route) ? [IDEMPOTENCY_KEY_PARAMETER] : []),
     ];
+    const errorEnvelope = { content: { 'application/json': { schema: schema(ErrorEnvelopeSchema) } } };
     const status = CREATED.has(route) ? '201' : NO_CONTENT.has(route) ? '204' : ACCEPTED.has(route) ? '202' : '200';
     const success = RESPONSES[route] ? { content: { 'application/json': { schema: schema(RESPONSES[route]) } } } : OTHER_CONTENT[route] ? { content: OTHER_CONTENT[route] } : {};
     paths[path] ??= {};
@@ -128,7 +146,8 @@ export function openApiDocument(publicUrl: string) {
       responses: {
         [status]: { description: 'success', ...success },
         ...Object.fromEntries(Object.entries(ALSO[route] ?? {}).map(([code, also]) => [code, { description: also.description, ...(also.withBody ? success : {}) }])),
-        default: { description: 'error envelope', content: { 'application/json': { schema: schema(ErrorEnvelopeSchema) } } },
+        ...(IDEMPOTENT_ROUTES.has(route) ? { '409': { ...IDEMPOTENCY_CONFLICT, ...errorEnvelope } } : {}),
+        default: { description: 'error envelope', ...errorEnvelope },
       },
     };
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { GantryError, generateToken, hashToken, IdentityEvents, parseToken, type RequestOf, type IdentityRequests } from '#contracts';
-import { Database, EventStore, type RequestContext, type Tx } from '#platform';
+import { GantryError, generateToken, hashToken, IdentityEvents, IdentityRequests, parseToken, type RequestOf } from '#contracts';
+import { Database, EventStore, Idempotency, type RequestContext, type Tx } from '#platform';
 import { GatewayInvalidator } from '../auth/gateway-invalidator';
 
 interface ApiKeyRow {
@@ -35,6 +35,7 @@ export class ApiKeysService {
     private readonly db: Database,
     private readonly store: EventStore,
     private readonly invalidator: GatewayInvalidator,
+    private readonly idempotency: Idempotency,
   ) {}
 
   async create(request: RequestOf<typeof IdentityRequests.apiKeys.create>, context: RequestContext) {
@@ -43,12 +44,11 @@ export class ApiKeysService {
     const prefix = parseToken(key)!.displayPrefix;
     const expiresAt = request.expiresInDays ? new Date(Date.now() + request.expiresInDays * 86_400_000).toISOString() : null;
     const data = { keyId, repoId: request.repoId, name: request.name, prefix, scopes: request.scopes, expiresAt };
-    const [event] = await this.store.execute(async (tx) => {
-      const events = await this.store.append(tx, keyStream(keyId), 0, [{ contract: IdentityEvents.apiKeyCreated, data, subject: { kind: 'api_key', id: keyId } }], context);
+    return this.store.execute((tx) => this.idempotency.once(tx, context, { secret: true, response: IdentityRequests.apiKeys.create.response }, async () => {
+      const [event] = await this.store.append(tx, keyStream(keyId), 0, [{ contract: IdentityEvents.apiKeyCreated, data, subject: { kind: 'api_key', id: keyId } }], context);
       await tx.query(`INSERT INTO token_hashes (hash, kind, token_id) VALUES (decode($1, 'hex'), 'api_key', $2)`, [hashToken(key), keyId]);
-      return events;
-    });
-    return { id: keyId, name: request.name, token: key, key, prefix, scopes: request.scopes, expiresAt, createdAt: event.occurredAt };
+      return { id: keyId, name: request.name, token: key, key, prefix, scopes: request.scopes, expiresAt, createdAt: event.occurredAt };
+    }));
   }
 
   async list(repoId: string) {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { GantryError, IdentityEvents, type Repo, type RepoCaller, type RepoRole, type RequestOf, type IdentityRequests } from '#contracts';
-import { Database, EventStore, isUniqueViolation, type NewEvent, type RequestContext, type Tx } from '#platform';
+import { GantryError, IdentityEvents, IdentityRequests, type Repo, type RepoCaller, type RepoRole, type RequestOf } from '#contracts';
+import { Database, EventStore, Idempotency, isUniqueViolation, type NewEvent, type RequestContext, type Tx } from '#platform';
 import { GatewayInvalidator } from '../auth/gateway-invalidator';
 import { CiTokensService } from '../ci-tokens/ci-tokens.service';
 import { UsersQueries } from '../users/users.queries';
@@ -29,6 +29,7 @@ export class ReposService {
     private readonly users: UsersQueries,
     private readonly ciTokens: CiTokensService,
     private readonly invalidator: GatewayInvalidator,
+    private readonly idempotency: Idempotency,
   ) {}
 
   async access(owner: string, name: string, caller: RepoCaller): Promise<{ repo: Repo; role: RepoRole | null }> {
@@ -46,11 +47,13 @@ export class ReposService {
     const owner = await this.users.get(request.ownerId);
     const repoId = randomUUID();
     const data = { repoId, ownerId: owner.id, owner: owner.username, name: request.name, visibility: request.visibility, description: request.description ?? null };
-    await this.store.execute((tx) => this.append(tx, repoId, 0, [{ contract: IdentityEvents.repoCreated, data, subject: subject(repoId) }], context)).catch((error: unknown) => {
+    return this.store.execute((tx) => this.idempotency.once(tx, context, { secret: false, response: IdentityRequests.repos.create.response }, async () => {
+      await this.append(tx, repoId, 0, [{ contract: IdentityEvents.repoCreated, data, subject: subject(repoId) }], context);
+      return this.get(repoId, tx);
+    })).catch((error: unknown) => {
       if (isUniqueViolation(error, 'repos_owner_name_key')) throw new GantryError('conflict', `repository ${owner.username}/${request.name} already exists`, 'name');
       throw error;
     });
-    return this.get(repoId);
   }
 
   /** Repositories the caller can see: public ones, their own, those they are a member of (all, for admins). */

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { GantryError, generateToken, hashToken, IdentityEvents } from '#contracts';
-import { Database, EventStore, type RequestContext, type Tx } from '#platform';
+import { GantryError, generateToken, hashToken, IdentityEvents, IdentityRequests } from '#contracts';
+import { Database, EventStore, Idempotency, type RequestContext, type Tx } from '#platform';
 import { IDENTITY_CONFIG, type IdentityConfig } from '../config';
 
 export interface InstallTokenRow {
@@ -32,6 +32,7 @@ export class InstallTokensService {
   constructor(
     private readonly db: Database,
     private readonly store: EventStore,
+    private readonly idempotency: Idempotency,
     @Inject(IDENTITY_CONFIG) private readonly config: IdentityConfig,
   ) {}
 
@@ -40,12 +41,11 @@ export class InstallTokensService {
     const token = generateToken('install');
     const expiresAt = new Date(Date.now() + this.config.GANTRY_INSTALL_TOKEN_TTL_SECONDS * 1000).toISOString();
     const data = { installTokenId: id, labels: body.labels ?? [], description: body.description ?? null, expiresAt, allowRunnerLabels: body.allowRunnerLabels ?? false };
-    const [event] = await this.store.execute(async (tx) => {
-      const events = await this.store.append(tx, installTokenStream(id), 0, [{ contract: IdentityEvents.installTokenMinted, data, subject: { kind: 'install_token', id } }], context);
+    return this.store.execute((tx) => this.idempotency.once(tx, context, { secret: true, response: IdentityRequests.runners.mintInstallToken.response }, async () => {
+      const [event] = await this.store.append(tx, installTokenStream(id), 0, [{ contract: IdentityEvents.installTokenMinted, data, subject: { kind: 'install_token', id } }], context);
       await tx.query(`INSERT INTO token_hashes (hash, kind, token_id) VALUES (decode($1, 'hex'), 'install', $2)`, [hashToken(token), id]);
-      return events;
-    });
-    return { id, token, expiresAt, createdAt: event.occurredAt };
+      return { id, token, expiresAt, createdAt: event.occurredAt };
+    }));
   }
 
   async list() {

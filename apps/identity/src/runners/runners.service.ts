@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { GantryError, generateToken, hashToken, IdentityEvents } from '#contracts';
-import { Database, EventStore, type RequestContext, type Tx } from '#platform';
+import { GantryError, generateToken, hashToken, IdentityEvents, IdentityRequests } from '#contracts';
+import { Database, EventStore, Idempotency, type RequestContext, type Tx } from '#platform';
 import { GatewayInvalidator } from '../auth/gateway-invalidator';
 import { InstallTokensService, installTokenStream } from './install-tokens.service';
 
@@ -32,6 +32,7 @@ export class RunnersService {
     private readonly store: EventStore,
     private readonly installTokens: InstallTokensService,
     private readonly invalidator: GatewayInvalidator,
+    private readonly idempotency: Idempotency,
   ) {}
 
   /**
@@ -90,7 +91,7 @@ export class RunnersService {
   /** A new runner token; the old one is refused everywhere once this returns. */
   async rotate(id: string, context: RequestContext) {
     const token = generateToken('runner');
-    const runner = await this.store.execute(async (tx) => {
+    const rotated = await this.store.execute((tx) => this.idempotency.once(tx, context, { secret: true, response: IdentityRequests.runners.rotate.response }, async () => {
       const runner = await this.get(id, tx);
       if (runner.revokedAt) throw new GantryError('conflict', 'a revoked runner cannot be rotated');
       const version = (await this.store.readStream(tx, runnerStream(id))).length;
@@ -98,10 +99,10 @@ export class RunnersService {
       // The old token's hash is kept aside: presenting it is then "revoked", not "unknown".
       await tx.query(`INSERT INTO retired_token_hashes (hash, kind, token_id) SELECT hash, kind, token_id FROM token_hashes WHERE kind = 'runner' AND token_id = $1`, [id]);
       await tx.query(`UPDATE token_hashes SET hash = decode($1, 'hex') WHERE kind = 'runner' AND token_id = $2`, [hashToken(token), id]);
-      return runner;
-    });
+      return { token, runnerId: id, runnerName: runner.name, labels: runner.labels };
+    }));
     await this.invalidator.invalidate({ credentialIds: [id] });
-    return { token, runnerId: id, runnerName: runner.name, labels: runner.labels };
+    return rotated;
   }
 
   /** Liveness from the runner itself: a read-model field, not an event. */

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { GantryError, generateToken, hashToken, parseToken, type CreatePatBody, type Pat, type ResponseOf, type IdentityRequests } from '#contracts';
-import { Database, EventStore, type RequestContext, type Tx } from '#platform';
+import { GantryError, generateToken, hashToken, IdentityRequests, parseToken, type CreatePatBody, type Pat, type ResponseOf } from '#contracts';
+import { Database, EventStore, Idempotency, type RequestContext, type Tx } from '#platform';
 import { GatewayInvalidator } from '../auth/gateway-invalidator';
 import { IDENTITY_CONFIG, type IdentityConfig } from '../config';
 import { UsersQueries } from '../users/users.queries';
@@ -33,11 +33,13 @@ export class PatsService {
     private readonly store: EventStore,
     private readonly users: UsersQueries,
     private readonly invalidator: GatewayInvalidator,
+    private readonly idempotency: Idempotency,
     @Inject(IDENTITY_CONFIG) private readonly config: IdentityConfig,
   ) {}
 
+  /** With an Idempotency-Key, a retry gets the same token back, sealed to the credential that made it. */
   create(userId: string, body: CreatePatBody, context: RequestContext): Promise<CreatedPat> {
-    return this.store.execute((tx) => this.insert(tx, userId, body, null, context));
+    return this.store.execute((tx) => this.idempotency.once(tx, context, { secret: true, response: IdentityRequests.pats.create.response }, () => this.insert(tx, userId, body, null, context)));
   }
 
   async list(userId: string | null): Promise<{ items: Pat[] }> {
@@ -75,13 +77,15 @@ export class PatsService {
    * rotation replaces a secret, it never extends its life.
    */
   async rotate(userId: string, tokenId: string, context: RequestContext): Promise<CreatedPat> {
-    const old = await this.get(userId, tokenId);
-    if (old.revokedAt) throw new GantryError('conflict', 'a revoked token cannot be rotated');
-    const created = await this.store.execute(async (tx) => {
+    // The check is inside the transaction, after the idempotency lookup: a retried rotation finds
+    // the old token revoked, and must get the first rotation's token rather than a conflict.
+    const created = await this.store.execute((tx) => this.idempotency.once(tx, context, { secret: true, response: IdentityRequests.pats.rotate.response }, async () => {
+      const old = await this.get(userId, tokenId, tx);
+      if (old.revokedAt) throw new GantryError('conflict', 'a revoked token cannot be rotated');
       const state = await this.load(tx, tokenId);
       await this.store.append(tx, patStream(tokenId), state.version, decideRevokePat(state, tokenId, 'rotated'), context);
       return this.insert(tx, userId, { name: old.name, scopes: old.scopes, expiresInDays: null }, { rotatedFrom: tokenId, keptExpiresAt: old.expiresAt }, context);
-    });
+    }));
     await this.invalidator.invalidate({ credentialIds: [tokenId] });
     return created;
   }

@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { GantryError, MIN_PASSWORD_LENGTH, SYSTEM_ACTOR, type CreateUserBody, type Role, type UpdateUserBody, type User } from '#contracts';
-import { EventStore, isUniqueViolation, LOGGER, type RequestContext, type Tx } from '#platform';
+import { GantryError, IdentityRequests, MIN_PASSWORD_LENGTH, SYSTEM_ACTOR, type CreateUserBody, type Role, type UpdateUserBody, type User } from '#contracts';
+import { EventStore, Idempotency, isUniqueViolation, LOGGER, type RequestContext, type Tx } from '#platform';
 import { GatewayInvalidator } from '../auth/gateway-invalidator';
 import { IDENTITY_CONFIG, type IdentityConfig } from '../config';
 import { writeInitialPassword } from './initial-password';
@@ -24,6 +24,7 @@ export class UsersService implements OnApplicationBootstrap {
     private readonly queries: UsersQueries,
     private readonly hasher: PasswordHasher,
     private readonly invalidator: GatewayInvalidator,
+    private readonly idempotency: Idempotency,
     @Inject(IDENTITY_CONFIG) private readonly config: IdentityConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -60,11 +61,14 @@ export class UsersService implements OnApplicationBootstrap {
     const password = body.password ?? randomBytes(18).toString('base64url');
     checkPolicy(password, 'password');
     const passwordHash = await this.hasher.hash(password);
-    const userId = await this.store.execute((tx) =>
-      this.insertUser(tx, { username: body.username, role: body.role, displayName: body.displayName ?? null, bootstrap: false }, passwordHash, context),
-    );
-    const user = await this.queries.get(userId);
-    return body.password === undefined ? { user, generatedPassword: password } : { user };
+    // A generated password is a secret: a retry under the same Idempotency-Key gets it only with
+    // the credential that made the first request.
+    const secret = body.password === undefined;
+    return this.store.execute((tx) => this.idempotency.once(tx, context, { secret, response: IdentityRequests.users.create.response }, async () => {
+      const userId = await this.insertUser(tx, { username: body.username, role: body.role, displayName: body.displayName ?? null, bootstrap: false }, passwordHash, context);
+      const user = await this.queries.get(userId, tx);
+      return secret ? { user, generatedPassword: password } : { user };
+    }));
   }
 
   async update(userId: string, changes: UpdateUserBody, context: RequestContext): Promise<User> {
