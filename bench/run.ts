@@ -1,12 +1,13 @@
 import { createPat, loginToken, startBaseline, startBenchStack, type BenchStack } from './lib/bench-stack';
 import { benchAssets } from './lib/assets';
 import { benchCi } from './lib/ci';
+import { benchEvents } from './lib/events';
 import { pinToCpu } from './lib/cpu';
 import { measure, measureInterleaved, report, type LoadOptions } from './lib/measure';
 import { measureRevocation, percentile } from './lib/revocation';
 
 /** The sections of `npm run bench`, in the order they run. */
-const SECTIONS = ['http', 'ci', 'assets'] as const;
+const SECTIONS = ['http', 'ci', 'assets', 'events'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** BENCH_ONLY: a comma list of sections (e.g. `ci,assets`); unset or empty, all of them. */
@@ -19,8 +20,9 @@ function selectedSections(only = process.env.BENCH_ONLY ?? ''): Set<Section> {
 
 /**
  * `npm run bench`: performance goals as ratios measured side by side in one run, on this machine:
- * the HTTP section, then CI, then assets. BENCH_ONLY picks sections; BENCH_DURATION_SEC,
- * BENCH_ROUNDS, BENCH_CONNECTIONS, BENCH_REVOCATION_TRIALS, BENCH_CI_* and BENCH_ASSET_* tune them.
+ * the HTTP section, then CI, assets and events. BENCH_ONLY picks sections; BENCH_DURATION_SEC,
+ * BENCH_ROUNDS, BENCH_CONNECTIONS, BENCH_REVOCATION_TRIALS, BENCH_CI_*, BENCH_ASSET_* and
+ * BENCH_EVENTS_* tune them.
  */
 async function main(): Promise<void> {
   const sections = selectedSections();
@@ -42,6 +44,12 @@ async function main(): Promise<void> {
     }
     // Gateway A alone is under test; the assets service only answers its two NATS calls per transfer.
     if (sections.has('assets') && !(await benchAssets(stack, session, pinnedHere && pinToCpu(stack.gatewayPids[0], 1)))) process.exitCode = 1;
+    // Identity's relay is what is measured: identity on CPU 1, the committer and subscriber here.
+    if (sections.has('events')) {
+      console.log(`
+${pinnedHere && pinToCpu(stack.identityPid, 1) ? 'events: identity pinned to CPU 1' : 'events: not pinned'}`);
+      await benchEvents(stack);
+    }
   } finally {
     await stack.stop();
   }

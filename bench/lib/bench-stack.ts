@@ -13,6 +13,8 @@ export interface BenchStack {
   gatewayPids: number[];
   /** The ci-runner, whose steps reach gateway A (GANTRY_URL). */
   ciRunnerPid: number;
+  /** Identity, whose outbox relay the events section measures. */
+  identityPid: number;
   admin: { username: string; password: string };
   natsUrl: string;
   /** NATS refuses anonymous connections: `connect({ servers: natsUrl, ...natsAdmin })` (full rights). */
@@ -49,6 +51,7 @@ export async function startBenchStack(gateways: NodeJS.ProcessEnv[] = [{}]): Pro
     startService({ service: 'ci-runner', env: ciEnv, credentials, logDir, root }),
   ];
   const ciRunnerPid = processes[2].pid;
+  const identityPid = processes[0].pid;
   const gatewayPids = gateways.map((extra, i) => {
     const gateway = startService({ service: 'gateway', instance: String(i), env: { ...env, ...extra, GANTRY_PORT: String(ports[i]) }, credentials, logDir, root });
     processes.push(gateway);
@@ -56,7 +59,7 @@ export async function startBenchStack(gateways: NodeJS.ProcessEnv[] = [{}]): Pro
   });
   await Promise.all(gatewayUrls.map((url) => waitForHttp(`${url}/readyz`, 60000)));
   return {
-    gatewayUrls, gatewayPids, ciRunnerPid, admin, natsUrl: infra.nats.url, natsAdmin: infra.nats.admin, databaseUrl,
+    gatewayUrls, gatewayPids, ciRunnerPid, identityPid, admin, natsUrl: infra.nats.url, natsAdmin: infra.nats.admin, databaseUrl,
     s3: { endpoint: infra.s3.endpoint, accessKey: infra.s3.accessKey, secretKey: infra.s3.secretKey, bucket: 'gantry' },
     stop: async () => {
       await Promise.all(processes.filter((p) => p.name.startsWith('gateway')).map((p) => p.stop()));
