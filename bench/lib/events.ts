@@ -78,8 +78,13 @@ async function relayVsRaw(db: Database, store: EventStore, nc: NatsConnection, c
   const payloads: { subject: string; body: string; id: string }[] = [];
   try {
     for (let i = 0; i < count; i += 500) {
-      const stored = await store.execute((tx) => Promise.all(Array.from({ length: Math.min(500, count - i) }, (_, k) => k + i).map(async (n) =>
-        (await store.append(tx, `bulk-${Date.now()}-${n}`, 0, [{ contract: Tick, data: { n, pad: PAD }, subject: { kind: 'bench', id: String(n) } }], META))[0])));
+      const stored = await store.execute(async (tx) => {
+        const events = [];
+        for (let n = i; n < Math.min(i + 500, count); n++) {
+          events.push(...(await store.append(tx, `bulk-${Date.now()}-${n}`, 0, [{ contract: Tick, data: { n, pad: PAD }, subject: { kind: 'bench', id: String(n) } }], META)));
+        }
+        return events;
+      });
       // What the relay will send: the envelope with its chain fields (placeholders of the same size).
       const chain = { service: 'identity', seq: 1, prevHash: '0'.repeat(64), hash: '0'.repeat(64) };
       for (const event of stored) payloads.push({ subject: `events.${event.type}`, body: JSON.stringify({ ...toEnvelope(event), ...chain }), id: event.id });
