@@ -63,6 +63,8 @@ describe('deploy files, run for real', () => {
       await ensureEventsStream(identity);
       expect((await jetstream(identity).publish('events.identity.user.created', '{}')).seq).toBe(1);
       await expect(jetstream(gateway).publish('events.identity.user.created', '{}')).rejects.toThrow(/Permissions Violation/);
+      // Its own security events only, acked by JetStream on its inbox.
+      expect((await jetstream(gateway).publish('events.gateway.auth.denied', '{}')).seq).toBe(2);
     } finally {
       await identity.close();
       await gateway.close();

@@ -1,5 +1,8 @@
+import { AuditReader } from './audit/audit-reader';
+import { AuditController } from './audit/audit.controller';
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { connectNats, LOGGER, NATS_CONNECTION, natsAuth, RpcClient } from '#platform';
@@ -14,6 +17,7 @@ import { SessionVerifier } from './auth/session-verifier';
 import { UsageRecorder } from './auth/usage-recorder';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { HealthController } from './health/health.controller';
+import { CliController } from './cli/cli.controller';
 import { ErrorEnvelopeFilter } from './http/error.filter';
 import { HttpMetrics } from './http/metrics';
 import { MetricsListener } from './http/metrics-listener';
@@ -33,6 +37,7 @@ import { AuthController } from './sessions/auth.controller';
 import { AdminTokensController } from './user/admin-tokens.controller';
 import { UserController } from './user/user.controller';
 import { UsersController } from './user/users.controller';
+import { SecurityEvents } from './security/security-events';
 
 class NatsLifecycle implements OnApplicationShutdown {
   constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
@@ -49,7 +54,7 @@ export class GatewayModule {
       controllers: [
         HealthController, AuthController, UserController, UsersController, AdminTokensController, ReposController,
         InstallTokensController, RunnersController, RunnerApiController, CredentialsController,
-        JobsController, RunsController, RunnerRunsController, AssetsController,
+        JobsController, RunsController, RunnerRunsController, AssetsController, AuditController, CliController,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
@@ -71,6 +76,19 @@ export class GatewayModule {
         RunLocator,
         RunLiveHub,
         ClaimWaiter,
+        {
+          provide: SecurityEvents,
+          useFactory: (nc: NatsConnection, listener: InvalidationListener, metrics: HttpMetrics) =>
+            new SecurityEvents(jetstream(nc), {
+              gatewayId: listener.gatewayId,
+              intervalMs: config.GANTRY_SECURITY_EVENT_INTERVAL_MS,
+              maxKeys: config.GANTRY_SECURITY_EVENT_MAX_KEYS,
+              queueMax: config.GANTRY_SECURITY_EVENT_QUEUE_MAX,
+              publishTimeoutMs: Math.min(2000, config.GANTRY_NATS_REQUEST_TIMEOUT_MS),
+            }, logger, metrics.registry),
+          inject: [NATS_CONNECTION, InvalidationListener, HttpMetrics],
+        },
+        AuditReader,
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ErrorEnvelopeFilter },
       ],

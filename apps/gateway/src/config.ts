@@ -48,6 +48,12 @@ export const GatewayConfigSchema = CommonConfigSchema.extend({
   /** Prometheus metrics listener: its own port (`off`: none; 0: any free port), never the public one. */
   GANTRY_METRICS_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)]).optional(),
   GANTRY_METRICS_HOST: z.string().default('127.0.0.1'),
+  /** Security events: refusals are counted per (reason, client, method, route, credential kind) over this interval, then published. */
+  GANTRY_SECURITY_EVENT_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(10000),
+  /** Per-client keys one interval holds; refusals with new keys beyond it are counted per route under ip "*". */
+  GANTRY_SECURITY_EVENT_MAX_KEYS: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  /** Security events held while JetStream does not take them; beyond it new ones are dropped (and counted in metrics). */
+  GANTRY_SECURITY_EVENT_QUEUE_MAX: z.coerce.number().int().min(1).max(1_000_000).default(20000),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 

@@ -39,6 +39,13 @@ export const EventEnvelopeSchema = z.strictObject({
   prevHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   hash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
 });
+/**
+ * The envelope as every publisher sends it: `ip` is always there (null when no client request
+ * caused the event). Readers parse with EventEnvelopeSchema, which also takes an envelope without
+ * it; the published JSON Schema (schemas/events.schema.json) is this one.
+ */
+export const PublishedEventEnvelopeSchema = EventEnvelopeSchema.extend({ ip: z.string().nullable() });
+
 export type EventEnvelope<D = unknown> = Omit<z.infer<typeof EventEnvelopeSchema>, 'data'> & { data: D };
 
 /**

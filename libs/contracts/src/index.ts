@@ -24,5 +24,7 @@ export * from './ci/runner-api';
 export * from './ci/events';
 export * from './ci/live';
 export * from './ci/requests';
+export * from './gateway/events';
 export * from './json-schemas';
 export * from './audit/chain';
+export * from './audit/query';

@@ -5,6 +5,13 @@ import { crc32 } from 'node:zlib';
  * Opaque credential format (GitHub style): prefix + 30 random base62 characters + 6 base62
  * characters of CRC32 over prefix and random part. A malformed token or a bad checksum is refused
  * without any lookup, and secret scanners can recognise leaked tokens by prefix and checksum.
+ *
+ * Exactly: `^(gt[pirck]_)([0-9A-Za-z]{30})([0-9A-Za-z]{6})$`. The checksum is CRC-32 (IEEE 802.3,
+ * zlib's `crc32`, reflected polynomial 0xEDB88320) over the 34 ASCII bytes of the prefix (with its
+ * `_`) and the random part, written in base62 with the alphabet `0-9A-Za-z` (0 = '0', 61 = 'z'),
+ * most significant digit first, left-padded with '0' to 6 digits. Offline checkers for scanners
+ * (Node, Python) are in scripts/token-checker/ and the README; token-checker.spec keeps them in
+ * agreement with parseToken.
  */
 export const TOKEN_PREFIXES = {
   pat: 'gtp_',

@@ -1,11 +1,15 @@
 import type { Run } from '#contracts';
-import type { RunRow } from '../runs/run-rows';
+
+/** What a step's environment is made of: the run's identity and parameters, and the job's env. */
+export type RunIdentity = Pick<Run, 'id' | 'repo' | 'job' | 'number' | 'params'>;
 
 /**
  * A step's environment besides PATH and HOME: the job's env, its parameters as
  * GANTRY_PARAM_<NAME>, and the run's own GANTRY_* variables. Nothing of the ci-runner's environment.
+ * Shared with the `gantry` CLI (remote runner agent, `runs exec --local`), so a step sees the same
+ * variables wherever it runs.
  */
-export function runEnvironment(run: Run, spec: RunRow['spec'], token: string, gatewayUrl: string): Record<string, string> {
+export function runEnvironment(run: RunIdentity, spec: { env?: Readonly<Record<string, string>> }, token: string, gatewayUrl: string): Record<string, string> {
   const params = Object.fromEntries(Object.entries(run.params).map(([name, value]) => [`GANTRY_PARAM_${name.toUpperCase()}`, value]));
   return {
     ...spec.env,

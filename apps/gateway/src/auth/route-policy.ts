@@ -44,9 +44,13 @@ export const ROUTE_POLICIES: Record<string, RoutePolicy> = {
   'GET /readyz': PUBLIC,
   'GET /.well-known/jwks.json': PUBLIC,
   'GET /api/v1/openapi.json': PUBLIC,
+  'GET /api/v1/events/schema': PUBLIC,
   'POST /api/v1/auth/login': PUBLIC_LIMITED,
   'POST /api/v1/install-tokens/exchange': PUBLIC_LIMITED,
   'POST /api/v1/credentials/revoke': PUBLIC_LIMITED,
+  /** The `gantry` CLI's install script and package (anyone may install it; rate-limited per IP). */
+  'GET /cli/install.sh': PUBLIC_LIMITED,
+  'GET /cli/download': PUBLIC_LIMITED,
   'POST /api/v1/auth/logout': { sessionOnly: true },
   'GET /api/v1/user': ANY_CREDENTIAL,
   'PUT /api/v1/user/password': { sessionOnly: true },
@@ -57,6 +61,7 @@ export const ROUTE_POLICIES: Record<string, RoutePolicy> = {
   'DELETE /api/v1/user/tokens/:id': { scope: 'tokens:manage' },
   'POST /api/v1/user/tokens/:id/rotate': { sessionOnly: true, scope: 'tokens:manage' },
   'GET /api/v1/admin/tokens': { scope: 'users:admin' },
+  'GET /api/v1/audit': { scope: 'users:admin' },
   'DELETE /api/v1/admin/tokens/:id': { scope: 'users:admin' },
 
   'GET /api/v1/users': { scope: 'users:admin' },

@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { FastifyReply } from 'fastify';
-import { AssetsRequests, CiRequests, IdentityRequests } from '#contracts';
+import { AssetsRequests, CiRequests, eventJsonSchema, IdentityRequests } from '#contracts';
 import { isConnected, NATS_CONNECTION, RpcClient } from '#platform';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 import { openApiDocument } from '../http/openapi';
@@ -66,4 +66,13 @@ export class HealthController {
   }
 
   private openApi: ReturnType<typeof openApiDocument> | null = null;
+
+  /** The JSON Schema of every message on the EVENTS stream (as schemas/events.schema.json). */
+  @Get('/api/v1/events/schema')
+  eventSchema() {
+    this.events ??= eventJsonSchema();
+    return this.events;
+  }
+
+  private events: ReturnType<typeof eventJsonSchema> | null = null;
 }

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { GantryError, httpStatusOf, type ErrorCode, type ErrorEnvelope } from '#contracts';
 import { LOGGER } from '#platform';
+import { SecurityEvents } from '../security/security-events';
 import { RateLimitedError } from './rate-limit';
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
@@ -23,7 +24,10 @@ const RETRY_AFTER_UNAVAILABLE_SECONDS = 1;
 /** Every error leaves the gateway as the envelope of DESIGN §6, with the request id. */
 @Catch()
 export class ErrorEnvelopeFilter implements ExceptionFilter {
-  constructor(@Inject(LOGGER) private readonly logger: Logger) {}
+  constructor(
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly securityEvents: SecurityEvents,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const request = host.switchToHttp().getRequest<FastifyRequest>();
@@ -34,6 +38,8 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
     // A dependency that is down (NATS, a service, the database, S3) is usually back within seconds.
     else if (status === 503) void reply.header('retry-after', String(RETRY_AFTER_UNAVAILABLE_SECONDS));
     void reply.status(status).send(body);
+    // 401, 403 and 429 become (aggregated) security events; nothing else costs anything here.
+    if (status === 401 || status === 403 || status === 429) this.securityEvents.observe(request, status, error.code);
   }
 
   private toError(exception: unknown, request: FastifyRequest): { status: number; error: { code: ErrorCode; message: string; field?: string } } {

@@ -31,7 +31,7 @@ function collect<T extends { kind: string }>(kind: string): T[] {
 }
 const REQUESTS = collect<RequestContract>('request').map((c) => c.subject);
 const SIGNALS = collect<SignalContract>('signal').map((c) => c.subject);
-const OWNER: Record<string, NatsServiceUser> = { identity: 'identity', assets: 'assets', ci: 'ci-runner' };
+const OWNER: Record<string, NatsServiceUser> = { identity: 'identity', assets: 'assets', ci: 'ci-runner', gateway: 'gateway' };
 
 /** Who sends and who hears each core-NATS broadcast. A new signal fails here until it is added (and to nats-permissions.ts). */
 const SIGNAL_FLOWS: Record<string, { publish: NatsServiceUser[]; subscribe: NatsServiceUser[] }> = {
@@ -62,12 +62,18 @@ describe('NATS permissions (nats-permissions.ts) against libs/contracts', () => 
     expect(who('publish', 'identity.user.create.v1')).toEqual(['gateway']);
   });
 
-  it('lets only the owning service publish its events; the gateway publishes none', () => {
+  it('lets only the owning service publish its events; the gateway only its own security events', () => {
     for (const event of ALL_EVENTS) {
       const owner = OWNER[event.type.split('.')[0]];
       expect({ subject: event.subject, publishers: who('publish', event.subject) }).toEqual({ subject: event.subject, publishers: [owner] });
     }
-    expect(NATS_PERMISSIONS.gateway.publish.filter((pattern) => pattern.startsWith('events.') || pattern === '>' || pattern.startsWith('$JS'))).toEqual([]);
+    // The gateway's own security events (published straight to JetStream, acked on its inbox), nothing else.
+    expect(NATS_PERMISSIONS.gateway.publish.filter((pattern) => pattern.startsWith('events.') || pattern === '>')).toEqual(['events.gateway.>']);
+    for (const subject of ['events.identity.user.created', 'events.ci.run.ended', 'events.assets.asset.uploaded', '$JS.API.STREAM.CREATE.EVENTS']) {
+      expect({ subject, gateway: may('gateway', 'publish', subject) }).toEqual({ subject, gateway: false });
+    }
+    // Nobody but the gateway publishes gateway events.
+    expect(who('publish', 'events.gateway.auth.denied')).toEqual(['gateway']);
     // Nobody hears events on core NATS: only through JetStream consumers (their own, filtered).
     for (const user of NATS_SERVICE_USERS) expect(NATS_PERMISSIONS[user].subscribe.filter((pattern) => pattern.startsWith('events.'))).toEqual([]);
   });
@@ -95,16 +101,20 @@ describe('NATS permissions (nats-permissions.ts) against libs/contracts', () => 
     }
   });
 
-  it('limits JetStream to the EVENTS stream\'s info/create and each service\'s own durable consumers', () => {
+  it('limits JetStream to the EVENTS stream\'s info/create/update, each service\'s own durable consumers, and reads for the gateway', () => {
     expect(NATS_DURABLE_CONSUMERS.identity).toEqual([{ durable: RUN_ENDED_CONSUMER, filterSubject: CiEvents.runEnded.subject }]);
     expect(NATS_DURABLE_CONSUMERS.assets).toEqual([{ durable: REPO_DELETED_CONSUMER, filterSubject: IdentityEvents.repoDeleted.subject }]);
-    for (const forbidden of ['$JS.API.STREAM.DELETE.EVENTS', '$JS.API.STREAM.PURGE.EVENTS', '$JS.API.STREAM.UPDATE.EVENTS', '$JS.API.STREAM.MSG.DELETE.EVENTS', '$JS.API.CONSUMER.CREATE.EVENTS.x.events.>']) {
+    for (const forbidden of ['$JS.API.STREAM.DELETE.EVENTS', '$JS.API.STREAM.PURGE.EVENTS', '$JS.API.STREAM.MSG.DELETE.EVENTS', '$JS.API.CONSUMER.CREATE.EVENTS.x.events.>', '$JS.API.STREAM.UPDATE.OTHER', '$JS.API.STREAM.MSG.GET.OTHER']) {
       expect({ forbidden, who: who('publish', forbidden) }).toEqual({ forbidden, who: [] });
     }
     expect(who('publish', `$JS.API.CONSUMER.CREATE.EVENTS.${RUN_ENDED_CONSUMER}.${CiEvents.runEnded.subject}`)).toEqual(['identity']);
     expect(who('publish', `$JS.API.CONSUMER.CREATE.EVENTS.${RUN_ENDED_CONSUMER}.events.>`)).toEqual([]);
     expect(who('publish', `$JS.ACK.EVENTS.${REPO_DELETED_CONSUMER}.1.2.3.4.5`)).toEqual(['assets']);
     expect(who('publish', '$JS.API.STREAM.CREATE.EVENTS').sort()).toEqual(['assets', 'ci-runner', 'identity']);
+    // Retention follows the services' configuration (GANTRY_EVENTS_*).
+    expect(who('publish', '$JS.API.STREAM.UPDATE.EVENTS').sort()).toEqual(['assets', 'ci-runner', 'identity']);
+    // The audit query reads single messages; nobody else needs to.
+    expect(who('publish', '$JS.API.STREAM.MSG.GET.EVENTS')).toEqual(['gateway']);
   });
 
   it('renders a nats-server authorization block, passwords literal or from the environment', () => {

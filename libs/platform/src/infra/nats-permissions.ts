@@ -33,7 +33,10 @@ export function natsInboxPrefix(user: string): string {
 const STREAM = 'EVENTS';
 
 /** JetStream API of a service with an outbox relay: ensure the EVENTS stream (never update, purge or delete it). */
-const EVENTS_STREAM_API = ['$JS.API.INFO', `$JS.API.STREAM.INFO.${STREAM}`, `$JS.API.STREAM.CREATE.${STREAM}`];
+/** Services create EVENTS and bring its retention in line with their configuration (jetstream.ts). */
+const EVENTS_STREAM_API = ['$JS.API.INFO', `$JS.API.STREAM.INFO.${STREAM}`, `$JS.API.STREAM.CREATE.${STREAM}`, `$JS.API.STREAM.UPDATE.${STREAM}`];
+/** Reading EVENTS one message at a time, and its bounds: the gateway's audit query. */
+const EVENTS_STREAM_READ_API = [`$JS.API.STREAM.INFO.${STREAM}`, `$JS.API.STREAM.MSG.GET.${STREAM}`];
 
 /**
  * A durable pull consumer on EVENTS: create it only with its own filter (so it cannot be pointed
@@ -116,8 +119,11 @@ export const NATS_PERMISSIONS: Record<NatsServiceUser, NatsPermissions> = {
     allowResponses: true,
   },
   gateway: {
-    // Requests and its heartbeat; never `events.>`, never a service's own broadcasts, no JetStream.
-    publish: [...GATEWAY_REQUESTS, 'gateway.presence.heartbeat.v1'],
+    // Requests, its heartbeat and its own security events (`events.gateway.>`, stored by the EVENTS
+    // stream: the ack comes back on its inbox); never another service's events or broadcasts. Of
+    // the JetStream API only the two read-only calls of the audit query (GET /api/v1/audit): the
+    // stream's info and single-message gets — no consumers, no changes to the stream.
+    publish: [...GATEWAY_REQUESTS, 'gateway.presence.heartbeat.v1', 'events.gateway.>', ...EVENTS_STREAM_READ_API],
     subscribe: [
       'gateway.auth.invalidate.v1', 'identity.presence.heartbeat.v1',
       'ci.runs.*.log', 'ci.runs.*.status', 'ci.run.remote_queued.v1',
