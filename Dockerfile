@@ -9,6 +9,7 @@ COPY apps ./apps
 COPY libs ./libs
 COPY scripts ./scripts
 COPY bench ./bench
+COPY examples ./examples
 RUN npm run build
 
 # Runtime stage: production dependencies and the compiled output only. package.json and dist/ sit

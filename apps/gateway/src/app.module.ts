@@ -38,6 +38,10 @@ import { AdminTokensController } from './user/admin-tokens.controller';
 import { UserController } from './user/user.controller';
 import { UsersController } from './user/users.controller';
 import { SecurityEvents } from './security/security-events';
+import { ConsoleAuthController } from './console/console-auth.controller';
+import { ConsolePagesController } from './console/console-pages.controller';
+import { LocalStrategy } from './console/local.strategy';
+import { WebFiles } from './console/web-files';
 
 class NatsLifecycle implements OnApplicationShutdown {
   constructor(@Inject(NATS_CONNECTION) private readonly nc: NatsConnection) {}
@@ -55,6 +59,7 @@ export class GatewayModule {
         HealthController, AuthController, UserController, UsersController, AdminTokensController, ReposController,
         InstallTokensController, RunnersController, RunnerApiController, CredentialsController,
         JobsController, RunsController, RunnerRunsController, AssetsController, AuditController, CliController,
+        ConsoleAuthController, ConsolePagesController,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
@@ -89,6 +94,8 @@ export class GatewayModule {
           inject: [NATS_CONNECTION, InvalidationListener, HttpMetrics],
         },
         AuditReader,
+        LocalStrategy,
+        { provide: WebFiles, useFactory: () => new WebFiles() },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ErrorEnvelopeFilter },
       ],

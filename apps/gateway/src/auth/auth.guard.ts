@@ -1,6 +1,9 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { GantryError, httpStatusOf, type Principal } from '#contracts';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
+import { cookieValue, csrfMatches, CSRF_HEADER, SESSION_COOKIE } from '../console/cookies';
+import { sameOrigin } from '../console/origin';
 import { RateLimits } from '../http/rate-limits.service';
 import { Authenticator } from './authenticator';
 import { RepoAccess, type RepoGrant } from './repo-access';
@@ -25,7 +28,12 @@ export class AuthGuard implements CanActivate {
     private readonly repoAccess: RepoAccess,
     private readonly runs: RunLocator,
     private readonly limits: RateLimits,
-  ) {}
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+  ) {
+    this.publicOrigin = new URL(config.GANTRY_PUBLIC_URL).origin;
+  }
+
+  private readonly publicOrigin: string;
 
   /** Synchronous for a cached credential on a route without a repository (the hot path). */
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
@@ -37,10 +45,13 @@ export class AuthGuard implements CanActivate {
       if (policy.anonymousLimit) this.limits.anonymous(route!, request.ip);
       return true;
     }
+    if (policy.page) return this.admitPage(request);
     if (policy.anonymous && !hasCredential(request)) {
       this.limits.anonymous('anonymous', request.ip);
       return this.admitToRepo(request, policy, null);
     }
+    // A bearer request skips this at the first comparison; only cookie requests that change state pay.
+    if (request.method !== 'GET' && request.method !== 'HEAD' && request.headers.authorization === undefined) this.checkCsrf(request);
     const principal = this.authenticateLimited(request);
     return principal instanceof Promise
       ? principal.then((resolved) => this.admit(request, policy, resolved))
@@ -70,6 +81,33 @@ export class AuthGuard implements CanActivate {
   }
 
   /**
+   * A console page: the session cookie (or any session) is resolved when there is one, and a
+   * missing, expired or refused one leaves the request anonymous: the page answers with a redirect.
+   */
+  private async admitPage(request: FastifyRequest): Promise<boolean> {
+    if (!hasCredential(request)) return true;
+    try {
+      const principal = await this.authenticateLimited(request);
+      if (principal.kind === 'session') request.principal = principal;
+    } catch (error) {
+      if (!(error instanceof GantryError && httpStatusOf(error.code) === 401)) throw error;
+    }
+    return true;
+  }
+
+  /**
+   * A state-changing request authenticated by the console's cookie must come from the console's
+   * origin and carry the session's CSRF token in X-CSRF-Token (signed double-submit, cookies.ts).
+   */
+  private checkCsrf(request: FastifyRequest): void {
+    if (request.headers['x-gantry-key'] !== undefined) return;
+    const jwt = cookieValue(request.headers.cookie, SESSION_COOKIE);
+    if (jwt === null) return;
+    if (!sameOrigin(request, this.publicOrigin)) throw new GantryError('forbidden', 'cross-origin request refused: Origin must be this console');
+    if (!csrfMatches(jwt, request.headers[CSRF_HEADER] as string | undefined)) throw new GantryError('forbidden', 'missing or wrong CSRF token (X-CSRF-Token): reload the console');
+  }
+
+  /**
    * Failed authentications count against the client IP: guessing tokens gets a 429, and once over
    * the budget a credential that is not cached is refused before identity is asked (Authenticator).
    */
@@ -90,7 +128,7 @@ export class AuthGuard implements CanActivate {
 
 /** Whether the request carries a credential (valid or not): then it must authenticate. */
 function hasCredential(request: FastifyRequest): boolean {
-  return request.headers.authorization !== undefined || request.headers['x-gantry-key'] !== undefined;
+  return request.headers.authorization !== undefined || request.headers['x-gantry-key'] !== undefined || cookieValue(request.headers.cookie, SESSION_COOKIE) !== null;
 }
 
 export function authorize(principal: Principal, policy: RoutePolicy): void {

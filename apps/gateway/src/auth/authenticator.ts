@@ -6,6 +6,7 @@ import { AuthFreshness } from './auth-freshness';
 import { CredentialLookup } from './credential-lookup';
 import { SessionVerifier } from './session-verifier';
 import { UsageRecorder } from './usage-recorder';
+import { cookieValue, SESSION_COOKIE } from '../console/cookies';
 
 const BEARER = /^Bearer ([^\s]+)$/i;
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -75,8 +76,19 @@ export function extractCredential(headers: IncomingHttpHeaders): string | null {
   const authorization = headers.authorization;
   if (authorization) return BEARER.exec(authorization)?.[1] ?? '';
   const key = headers['x-gantry-key'];
-  if (typeof key !== 'string') return null;
+  if (typeof key !== 'string') return sessionCookieOf(headers);
   // The header is for repository API keys; any other credential goes in Authorization.
   if (!key.startsWith(TOKEN_PREFIXES.apiKey)) throw new GantryError('invalid_token', 'X-Gantry-Key takes a repository API key (gtk_…) only; send other tokens as Authorization: Bearer');
   return key;
+}
+
+/**
+ * The web console's session cookie (only when no Authorization or X-Gantry-Key header came: those
+ * keep priority and their path never reads cookies). It holds a session JWT and nothing else.
+ */
+function sessionCookieOf(headers: IncomingHttpHeaders): string | null {
+  const jwt = cookieValue(headers.cookie, SESSION_COOKIE);
+  if (jwt === null) return null;
+  if (!JWT_SHAPE.test(jwt)) throw new GantryError('invalid_token', 'invalid session cookie: sign in again');
+  return jwt;
 }

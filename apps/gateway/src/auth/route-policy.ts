@@ -19,9 +19,17 @@ export interface RoutePolicy {
    * is rate-limited per client IP); a credential that is sent must be valid (401 otherwise).
    */
   anonymous?: true;
+  /**
+   * A web console page: the session (cookie) is resolved if there is one but never refused by the
+   * guard; the page redirects to /login (no session) or to the console home (not an admin).
+   */
+  page?: 'user' | 'admin';
+  /** The web console's own routes (pages, static files, cookie sign-in): not part of the API document. */
+  console?: true;
 }
 
 const PUBLIC: RoutePolicy = { public: true };
+const CONSOLE_PUBLIC: RoutePolicy = { public: true, console: true };
 const PUBLIC_LIMITED: RoutePolicy = { public: true, anonymousLimit: true };
 const REPO_READERS: readonly PrincipalKind[] = ['session', 'pat', 'api_key', 'ci_job'];
 /** Who am I: every credential but a runner token (a runner asks GET /api/v1/runner). */
@@ -113,6 +121,16 @@ export const ROUTE_POLICIES: Record<string, RoutePolicy> = {
   'PUT /api/v1/repos/:owner/:repo/assets/*': ASSET_WRITE,
   'DELETE /api/v1/repos/:owner/:repo/assets/*': ASSET_WRITE,
   'POST /api/v1/runs/:id/cancel': { kinds: CI_CALLERS, scope: 'runs:write', repoRole: 'write', repoOf: 'run' },
+
+  /** The web console (apps/web), served by the gateway; it calls the API above with its cookie. */
+  'GET /': CONSOLE_PUBLIC,
+  'GET /login': CONSOLE_PUBLIC,
+  'GET /static/*': CONSOLE_PUBLIC,
+  'GET /console': { kinds: ['session'], page: 'user', console: true },
+  'GET /console/*': { kinds: ['session'], page: 'user', console: true },
+  'GET /console/admin/*': { kinds: ['session'], page: 'admin', console: true },
+  'POST /console/login': { public: true, anonymousLimit: true, console: true },
+  'POST /console/logout': { sessionOnly: true, console: true },
 };
 
 /** The table by method, then path template: looked up on every request without building a key. */

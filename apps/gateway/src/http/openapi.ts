@@ -342,9 +342,18 @@ const operationIdFallback = (route: string) => {
   return method.toLowerCase() + words.map((w) => w[0].toUpperCase() + w.slice(1)).join('');
 };
 
-/** Every operation of the document, `METHOD template` as in the policy table. */
+/**
+ * The web console's own routes (policy `console`): HTML pages, hashed static files and the cookie
+ * sign-in/out. They are not API for clients (a client signs in with POST /api/v1/auth/login and
+ * sends a bearer token), so the API document leaves them out on purpose.
+ */
+export function consoleRoutes(): string[] {
+  return Object.keys(ROUTE_POLICIES).filter((route) => ROUTE_POLICIES[route].console);
+}
+
+/** Every operation of the document, `METHOD template` as in the policy table (console routes excluded). */
 export function documentedRoutes(): string[] {
-  return [...Object.keys(ROUTE_POLICIES), ...Object.keys(EXTRA_OPERATIONS)];
+  return [...Object.keys(ROUTE_POLICIES).filter((route) => !ROUTE_POLICIES[route].console), ...Object.keys(EXTRA_OPERATIONS)];
 }
 
 /** `METHOD /a/:b/*` → the OpenAPI path `/a/{b}/{path}`. */
@@ -355,7 +364,8 @@ export function openApiDocument(publicUrl: string) {
   const paths: Record<string, Record<string, unknown>> = {};
   const errorEnvelope = { content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } } } };
   const policies: Record<string, RoutePolicy & { servers?: unknown[] }> = { ...ROUTE_POLICIES, ...EXTRA_OPERATIONS };
-  for (const [route, policy] of Object.entries(policies)) {
+  for (const route of documentedRoutes()) {
+    const policy = policies[route];
     const [method, template] = route.split(' ');
     const path = openApiPath(template);
     const query = QUERIES[route];

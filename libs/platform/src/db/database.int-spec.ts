@@ -36,4 +36,19 @@ describe('Database (real PostgreSQL)', () => {
     expect(await db.isUp()).toBe(true);
     await expect(db.transaction(async (tx) => (await tx.query<{ one: number }>('SELECT 1 AS one')).rows[0].one)).resolves.toBe(1);
   });
+
+  // A fast shutdown (57P01) can arrive in the same read as the message that completes a checkout:
+  // pg emits 'error' on a client that pg-pool has just handed out (its idle listener removed) before
+  // the caller could listen. That was an unhandled 'error' event: the process died (chaos suite).
+  it('a client that reports a lost connection between checkout and its first query does not crash the process', async () => {
+    const fresh = new Database({ url: infra.databaseUrl, schema: 'public', poolSize: 1, applicationName: 'db-test-checkout' });
+    try {
+      const client = await fresh.pool.connect();
+      expect(() => client.emit('error', Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }))).not.toThrow();
+      client.release(true);
+      expect(await fresh.isUp()).toBe(true);
+    } finally {
+      await fresh.close();
+    }
+  });
 });

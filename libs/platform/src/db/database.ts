@@ -33,6 +33,11 @@ export class Database implements Tx {
     });
     // An idle client losing its connection must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);
+    // pg-pool takes its idle listener off a client when it hands it out; an 'error' before the
+    // caller listens (57P01 from a fast shutdown in the same read as the checkout's last message)
+    // was an unhandled 'error' event that killed the process. Every client keeps a listener of its
+    // own; callers still see the failure on their next query.
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>> {

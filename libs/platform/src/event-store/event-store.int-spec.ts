@@ -173,6 +173,37 @@ describe('event store and outbox relay (real PostgreSQL and nats-server)', () =>
     await second.close();
   });
 
+  it('a relay that hangs mid-pass holds the other replica up only for its idle timeout, not for as long as it hangs', async () => {
+    await newRelay().flush(); // nothing from earlier tests left over
+    const frozenDb = new Database({ ...db.options, applicationName: 'relay-frozen' });
+    let publishCalled = false;
+    let thaw: (() => void) | null = null;
+    // A process stopped (SIGSTOP) in the middle of a pass: its publish never comes back.
+    const frozen: EventPublisher = {
+      publish: () => {
+        publishCalled = true;
+        return new Promise((_, reject) => (thaw = () => reject(new Error('thawed'))));
+      },
+    };
+    const stuck = new OutboxRelay(frozenDb, nc, { pollMs: 60_000, notifyChannel: store.notifyChannel, service: SCHEMA, publishTimeoutMs: 300 }, logger, frozen);
+    await stuck.start();
+    await increment('frozen-pass');
+    await waitFor(async () => publishCalled, { message: 'the frozen relay never started a pass' });
+    const started = Date.now();
+    const healthy = newRelay();
+    await healthy.start();
+    try {
+      await waitFor(unpublished, { timeoutMs: 10_000, message: 'the healthy relay was held up by the frozen one' });
+      // idle_in_transaction_session_timeout = 300 + 1000 ms ended the frozen session
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      thaw!();
+      await stuck.stop();
+      await healthy.stop();
+      await frozenDb.close();
+    }
+  });
+
   it('publishes an event whose transaction commits after a later position', async () => {
     const relay = newRelay();
     const client = await db.pool.connect();

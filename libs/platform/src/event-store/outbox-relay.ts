@@ -18,6 +18,8 @@ export interface OutboxRelayOptions {
 }
 
 const MAX_BACKOFF_MS = 5000;
+/** How much longer than one publish's timeout the relay's transaction may sit idle. */
+const IDLE_MARGIN_MS = 1000;
 
 /** Where the relay publishes: JetStream (a test wraps it to make one publish fail). */
 export interface EventPublisher {
@@ -130,6 +132,10 @@ export class OutboxRelay {
         [`gantry-relay:${this.db.options.schema}`],
       );
       if (!locked.rows[0].locked) return { published: 0, failure: null }; // another relay is publishing right now
+      // A relay whose process hangs (SIGSTOP, a stuck event loop) would hold the lock, and so stop
+      // every replica's relay, for as long as it hangs: between statements it only ever waits for
+      // one publish ack, so PostgreSQL may end its session once it has been idle for longer.
+      await tx.query(`SET LOCAL idle_in_transaction_session_timeout = ${this.publishTimeoutMs() + IDLE_MARGIN_MS}`);
       const rows = await this.nextBatch(tx);
       const head = rows.length > 0 ? await chainHead(tx, this.options.service) : null;
       const { published, links, failure } = await this.publishInOrder(rows, head!);
@@ -147,7 +153,7 @@ export class OutboxRelay {
    * the same bytes next pass: JetStream's dedupe by id still holds if it did arrive.)
    */
   private async publishInOrder(rows: EventRow[], head: ChainHead): Promise<{ published: string[]; links: ChainLink[]; failure: unknown }> {
-    const timeout = this.options.publishTimeoutMs ?? 2000;
+    const timeout = this.publishTimeoutMs();
     const published: string[] = [];
     const links: ChainLink[] = [];
     for (const row of rows) {
@@ -163,6 +169,10 @@ export class OutboxRelay {
       links.push((head = linkOf(envelope)));
     }
     return { published, links, failure: null };
+  }
+
+  private publishTimeoutMs(): number {
+    return this.options.publishTimeoutMs ?? 2000;
   }
 
   private async nextBatch(tx: Tx): Promise<EventRow[]> {
