@@ -115,6 +115,8 @@ describe('web console in Chromium', () => {
   it('refuses a foreign `next` after sign-in (same-site paths only)', async () => {
     const { page } = await newPage();
     for (const next of ['https://evil.example/', '//evil.example/x', '/\\evil.example']) {
+      // Leave the console first: signed out under it, its next action would navigate to /login itself.
+      await page.goto('about:blank');
       await page.context().clearCookies();
       await signIn(page, 'admin', stack.admin.password, `/login?next=${encodeURIComponent(next)}`);
       expect(new URL(page.url()).origin).toBe(stack.url);
