@@ -1,15 +1,4 @@
-import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { createIdempotencyTable } from '#platform';
+import { idempotencyKeysMigration } from '#platform';
 
 /** Responses remembered under clients' Idempotency-Keys (see libs/platform/src/idempotency). */
-export class IdempotencyKeys1730000002000 implements MigrationInterface {
-  name = 'IdempotencyKeys1730000002000';
-
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await createIdempotencyTable(queryRunner);
-  }
-
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('DROP TABLE idempotency_keys');
-  }
-}
+export const IdempotencyKeys1730000002000 = idempotencyKeysMigration(1730000002000);

@@ -1,4 +1,4 @@
-import type { QueryRunner } from 'typeorm';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * Responses remembered under a client's `Idempotency-Key`, per actor (`scope` is `kind:id`), for
@@ -20,4 +20,19 @@ export async function createIdempotencyTable(queryRunner: QueryRunner): Promise<
     )`);
   // The sweep deletes by age.
   await queryRunner.query('CREATE INDEX idempotency_keys_expires_at ON idempotency_keys (expires_at)');
+}
+
+/** The migration a service adds to create the table, named for its place in that service's list. */
+export function idempotencyKeysMigration(timestamp: number): new () => MigrationInterface {
+  return class IdempotencyKeys implements MigrationInterface {
+    name = `IdempotencyKeys${timestamp}`;
+
+    async up(queryRunner: QueryRunner): Promise<void> {
+      await createIdempotencyTable(queryRunner);
+    }
+
+    async down(queryRunner: QueryRunner): Promise<void> {
+      await queryRunner.query('DROP TABLE idempotency_keys');
+    }
+  };
 }
