@@ -8,7 +8,11 @@ import { call, login, startGantry, type GantryStack } from '../support/gantry-st
 
 /** Debian's Chromium (`apt-get install -y chromium`), driven by playwright-core: no browser download. */
 const CHROMIUM = process.env.GANTRY_CHROMIUM ?? '/usr/bin/chromium';
-const SHOTS = join(process.cwd(), 'docs', 'screenshots');
+/**
+ * A screenshot of every page, to look at after a run. Into an untracked folder by default (a test
+ * run must not change the checkout); `GANTRY_SCREENSHOTS=docs/screenshots` refreshes the README's.
+ */
+const SHOTS = join(process.cwd(), process.env.GANTRY_SCREENSHOTS ?? join('test-results', 'screenshots'));
 
 /**
  * Issue #13, first slice: the web console served by the gateway, in a real browser against the
