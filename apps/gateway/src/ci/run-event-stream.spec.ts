@@ -46,7 +46,7 @@ describe('RunEventStream', () => {
     const { response, seqs, statuses } = client();
     const stream = new RunEventStream(response, source, 0, 60_000);
     stream.onLog(batch(1001, 1500)); // published while the client is at 0
-    const done = stream.pump(run('running'));
+    const done = stream.pump();
     await settle();
     await settle();
     expect(seqs()).toEqual(lines(1, 1500).map((l) => l.seq));
@@ -68,9 +68,28 @@ describe('RunEventStream', () => {
     source.stored = lines(1, 30);
     source.status = 'failed';
     const { response, seqs, statuses, text } = client();
-    await new RunEventStream(response, source, 25, 60_000).pump(run('failed'));
+    await new RunEventStream(response, source, 25, 60_000).pump();
     expect(seqs()).toEqual([26, 27, 28, 29, 30]);
     expect(statuses()).toEqual(['failed']);
     expect(text().trimEnd().endsWith('}')).toBe(true); // the final status is the last event
+  });
+
+  it('reads the run after subscribing: a start published before the subscription is still reported', async () => {
+    // The guard saw the run queued; it started (status published, no watcher yet) before the stream
+    // subscribed. Lines follow; the client must still be told it is running.
+    const source = new FakeSource();
+    source.status = 'running';
+    source.stored = lines(1, 3);
+    const { response, seqs, statuses } = client();
+    const stream = new RunEventStream(response, source, 0, 60_000);
+    const done = stream.pump();
+    await settle();
+    await settle();
+    expect(statuses()).toEqual(['running']);
+    expect(seqs()).toEqual([1, 2, 3]);
+    source.status = 'succeeded';
+    stream.onStatus(run('succeeded'));
+    await done;
+    expect(statuses()).toEqual(['running', 'succeeded']);
   });
 });

@@ -71,10 +71,15 @@ export class RunEventStream implements RunWatcher {
     this.wakeUp?.();
   }
 
-  /** Streams until the run has ended and everything is sent, or the client goes away. */
-  async pump(initial: Run): Promise<void> {
+  /**
+   * Streams until the run has ended and everything is sent, or the client goes away. Call it once
+   * subscribed: the run is read here, after the subscription, so a status change published before
+   * it (the run starting while the request was being authorized) is not missed.
+   */
+  async pump(): Promise<void> {
     await this.write(SSE_RETRY);
-    this.pendingStatus = initial;
+    const current = await this.source.run();
+    this.pendingStatus ??= current; // a live status that came in meanwhile is as new or newer
     while (!this.closed) {
       // The final status goes out after the last line (below), never before it.
       if (this.pendingStatus && !ended(this.pendingStatus.status)) await this.sendStatus(this.pendingStatus);

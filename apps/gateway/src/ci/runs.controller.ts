@@ -83,7 +83,7 @@ export class RunsController {
         'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform',
         'x-accel-buffering': 'no', connection: 'keep-alive', 'x-request-id': request.id,
       });
-      await stream.pump(run);
+      await stream.pump();
     } catch {
       reply.raw.destroy(); // the client reconnects with Last-Event-ID
     } finally {
