@@ -43,6 +43,24 @@ export function useLoad<T>(load: () => Promise<T>): { data: T | null; error: unk
   return { ...state, reload };
 }
 
+/**
+ * Runs a change the page asked for: the API's refusal (through `describe`) becomes `error` for an
+ * ErrorBox, and the page's data is reloaded either way.
+ */
+export function useAction(reload: () => void, describe: (error: unknown) => unknown = (error) => error) {
+  const [error, setError] = useState<unknown>(null);
+  const act = async (run: () => Promise<unknown>) => {
+    setError(null);
+    try {
+      await run();
+    } catch (caught) {
+      setError(describe(caught));
+    }
+    reload();
+  };
+  return { act, error, setError };
+}
+
 /** The one-time reveal of a secret: shown once, with a copy button and a warning. */
 export function SecretReveal({ label, secret, onDone }: { label: string; secret: string; onDone: () => void }) {
   const [copied, setCopied] = useState(false);

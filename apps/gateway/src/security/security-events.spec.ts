@@ -119,7 +119,7 @@ describe('SecurityEvents', () => {
     const stored = [...stream.stored.values()];
     expect(stored.map((e) => [e.type, e.data.count]).sort()).toEqual([['gateway.auth.denied', 50], ['gateway.request.rate_limited', 7]]);
     for (const envelope of stored) {
-      expect(EventEnvelopeSchema.parse(envelope)).toBeTruthy();
+      expect(EventEnvelopeSchema.safeParse(envelope).error).toBeUndefined();
       const contract = envelope.type === GatewayEvents.authDenied.type ? GatewayEvents.authDenied : GatewayEvents.rateLimited;
       expect(contract.data.parse(envelope.data)).toEqual(envelope.data);
       expect(envelope).toMatchObject({ stream: 'gateway:gw-test', actor: { kind: 'anonymous' }, subject: { kind: 'client', id: '203.0.113.7' }, ip: '203.0.113.7' });

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { ApiKeySchema, CreatedApiKeySchema } from '../../../../libs/contracts/src/identity/api-keys';
 import type { MemberSchema, Repo } from '../../../../libs/contracts/src/identity/repos';
 import { api } from '../api';
-import { Empty, ErrorBox, formatDate, Loading, SecretReveal, useLoad } from '../ui';
+import { Empty, ErrorBox, formatDate, Loading, SecretReveal, useLoad, useAction } from '../ui';
 
 type ApiKey = z.infer<typeof ApiKeySchema>;
 type CreatedApiKey = z.infer<typeof CreatedApiKeySchema>;
@@ -76,21 +76,12 @@ function RepoDetails({ repo }: { repo: string }) {
     const keys = await api<{ items: ApiKey[] }>('GET', `/api/v1/repos/${repo}/keys`).catch(() => null); // repository admins only
     return { members: members.items, keys: keys?.items ?? null };
   });
-  const [error, setError] = useState<unknown>(null);
   const [secret, setSecret] = useState<CreatedApiKey | null>(null);
   const [member, setMember] = useState('');
   const [role, setRole] = useState<Member['role']>('read');
   const [keyName, setKeyName] = useState('');
   const [scopes, setScopes] = useState<KeyScope[]>(['repo:read']);
-  const act = async (run: () => Promise<unknown>) => {
-    setError(null);
-    try {
-      await run();
-    } catch (caught) {
-      setError(caught);
-    }
-    data.reload();
-  };
+  const { act, error, setError } = useAction(data.reload);
 
   return (
     <section aria-label={`Repository ${repo}`}>

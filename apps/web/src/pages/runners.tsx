@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import type { z } from 'zod';
 import type { CreatedInstallTokenSchema, InstallTokenSchema, RunnerSchema } from '../../../../libs/contracts/src/identity/runners';
 import { api } from '../api';
-import { Empty, ErrorBox, formatDate, Loading, SecretReveal, useLoad } from '../ui';
+import { Empty, ErrorBox, formatDate, Loading, SecretReveal, useLoad, useAction } from '../ui';
 
 type InstallToken = z.infer<typeof InstallTokenSchema>;
 type CreatedInstallToken = z.infer<typeof CreatedInstallTokenSchema>;
@@ -20,16 +20,7 @@ export function RunnersPage() {
     return { tokens: tokens.items, runners: runners.items };
   });
   const [minted, setMinted] = useState<{ token: string; command: string } | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const act = async (run: () => Promise<unknown>) => {
-    setError(null);
-    try {
-      await run();
-    } catch (caught) {
-      setError(caught);
-    }
-    data.reload();
-  };
+  const { act, error, setError } = useAction(data.reload);
 
   return (
     <>

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import type { Scope } from '../../../../libs/contracts/src/principal';
 import type { Pat } from '../../../../libs/contracts/src/identity/tokens';
 import { api } from '../api';
-import { Empty, ErrorBox, formatDate, Loading, SecretReveal, useLoad } from '../ui';
+import { Empty, ErrorBox, formatDate, Loading, SecretReveal, useLoad, useAction } from '../ui';
 
 const USER_SCOPES = ['repo:read', 'repo:write', 'assets:write', 'runs:write', 'tokens:manage'] as const satisfies readonly Scope[];
 const ADMIN_SCOPES = ['users:admin', 'runners:manage'] as const satisfies readonly Scope[];
@@ -12,17 +12,7 @@ interface Created { token: string; name: string }
 export function TokensPage({ me }: { me: { username: string; role: string; id: string } }) {
   const tokens = useLoad(() => api<{ items: Pat[] }>('GET', '/api/v1/user/tokens'));
   const [created, setCreated] = useState<Created | null>(null);
-  const [actionError, setActionError] = useState<unknown>(null);
-
-  const act = async (run: () => Promise<void>) => {
-    setActionError(null);
-    try {
-      await run();
-    } catch (error) {
-      setActionError(error);
-    }
-    tokens.reload();
-  };
+  const { act, error: actionError } = useAction(tokens.reload);
   const revoke = (pat: Pat) => act(async () => void (await api('DELETE', `/api/v1/user/tokens/${pat.id}`)));
   const rotate = (pat: Pat) => act(async () => {
     const fresh = await api<{ token: string; name: string }>('POST', `/api/v1/user/tokens/${pat.id}/rotate`);

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { User } from '../../../../libs/contracts/src/identity/users';
 import { api, ApiError } from '../api';
-import { Empty, ErrorBox, formatDate, Loading, SecretReveal, useLoad } from '../ui';
+import { Empty, ErrorBox, formatDate, Loading, SecretReveal, useLoad, useAction } from '../ui';
 
 /** The safeguards of the API, said plainly. */
 const SAFEGUARDS: Record<string, string> = {
@@ -15,18 +15,8 @@ function explain(error: unknown): unknown {
 
 export function UsersPage({ me }: { me: { id: string } }) {
   const users = useLoad(() => api<{ items: User[] }>('GET', '/api/v1/users?limit=100'));
-  const [error, setError] = useState<unknown>(null);
   const [secret, setSecret] = useState<{ label: string; value: string } | null>(null);
-
-  const act = async (run: () => Promise<unknown>) => {
-    setError(null);
-    try {
-      await run();
-    } catch (caught) {
-      setError(explain(caught));
-    }
-    users.reload();
-  };
+  const { act, error, setError } = useAction(users.reload, explain);
 
   return (
     <section>
