@@ -28,6 +28,8 @@ export interface S3Options {
 
 /** s3rver's fixed credentials (it does not verify signatures; see TOOLCHAIN.md). */
 const S3RVER_KEY = 'S3RVER';
+/** Far longer than any client keeps an idle socket (Node: 5 s). */
+const S3RVER_KEEP_ALIVE_MS = 10 * 60_000;
 
 /** An S3-protocol server on loopback (s3rver), or a handle on an external one. */
 export async function startS3(options: S3Options): Promise<S3Handle> {
@@ -41,6 +43,11 @@ export async function startS3(options: S3Options): Promise<S3Handle> {
   const configureBuckets = options.bucket ? [{ name: options.bucket, configs: [] }] : [];
   const server = new S3rver({ port, address: '127.0.0.1', directory: options.dataDir, silent: true, configureBuckets });
   await server.run();
+  // Node's client agents drop an idle keep-alive socket after 5 s, s3rver's server after 5 s too: a
+  // client whose event loop stalled past both (a jest worker loading its next file) wrote into a
+  // socket the server had just closed: ECONNRESET. Idle sockets now always end on the client side.
+  const httpServer = (server as unknown as { httpServer: Server }).httpServer;
+  httpServer.keepAliveTimeout = S3RVER_KEEP_ALIVE_MS;
   return handle({ endpoint: `http://127.0.0.1:${port}`, accessKey: S3RVER_KEY, secretKey: S3RVER_KEY }, () => closeS3rver(server));
 }
 
