@@ -139,16 +139,23 @@ describe('personal access tokens through two gateways', () => {
   });
 
   it('100 concurrent requests with one uncached token → exactly one identity lookup', async () => {
-    const pat = await a.pat(admin);
-    secrets.push(pat.token);
-    let resolves = 0;
-    const sub = nc.subscribe('identity.auth.resolve.v1', { callback: () => void resolves++ });
-    await nc.flush();
-    const responses = await Promise.all(Array.from({ length: 100 }, () => b.get('/api/v1/user', pat.token)));
-    await nc.flush();
-    sub.unsubscribe();
-    expect(responses.every((r) => r.status === 200)).toBe(true);
-    expect(resolves).toBe(1);
+    // A gateway whose event loop stood still for 500 ms bypasses its caches on purpose (AuthFreshness),
+    // and a loaded CI machine can stall it: up to three tries, each with a new token. Without
+    // single-flight every try counts about 100 lookups.
+    const lookups: number[] = [];
+    for (let attempt = 0; attempt < 3 && lookups.at(-1) !== 1; attempt++) {
+      const pat = await a.pat(admin);
+      secrets.push(pat.token);
+      let resolves = 0;
+      const sub = nc.subscribe('identity.auth.resolve.v1', { callback: () => void resolves++ });
+      await nc.flush();
+      const responses = await Promise.all(Array.from({ length: 100 }, () => b.get('/api/v1/user', pat.token)));
+      await nc.flush();
+      sub.unsubscribe();
+      expect(responses.every((r) => r.status === 200)).toBe(true);
+      lookups.push(resolves);
+    }
+    expect(lookups.at(-1)).toBe(1);
   });
 
   it('records last use (time and IP) without an event per request', async () => {

@@ -158,6 +158,21 @@ describe('event store and outbox relay (real PostgreSQL and nats-server)', () =>
     expect(onStream).toEqual(appended.map((e) => e.id)); // in order, each once
   });
 
+  it('a backlog larger than a batch drains in one wake-up: a full batch is followed at once, not at the next poll', async () => {
+    for (const running of relays) await running.stop();
+    const relay = new OutboxRelay(db, nc, { pollMs: 60_000, batchSize: 3, notifyChannel: store.notifyChannel, service: SCHEMA }, logger);
+    await relay.flush(); // nothing from earlier tests left over
+    relay.stats.published = 0;
+    for (let i = 0; i < 10; i++) await increment(`backlog-${i}`);
+    await relay.start(); // one wake-up; NOTIFYs sent before it listened are gone, the poll is a minute away
+    try {
+      await waitFor(unpublished, { timeoutMs: 10_000, message: 'a backlog of 10 in batches of 3 was not drained by one wake-up' });
+      expect(relay.stats.published).toBe(10);
+    } finally {
+      await relay.stop(); // the tests below count on the relays they start alone
+    }
+  });
+
   it('two relays at once publish each event once', async () => {
     const second = new Database({ ...db.options, applicationName: 'relay-2' });
     const [a, b] = [newRelay(), newRelay(second)];

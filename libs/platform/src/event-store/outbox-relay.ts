@@ -107,9 +107,13 @@ export class OutboxRelay {
     await this.listener?.stop();
   }
 
+  /**
+   * Passes until one takes less than a full batch. Not one more to find nothing: an event committed
+   * meanwhile NOTIFYs, which folds into the next pass (wakeAgain), and the poll covers the rest.
+   */
   private async drain(): Promise<void> {
     try {
-      while (!this.stopped && (await this.publishBatch()) > 0);
+      while (!this.stopped && (await this.publishBatch()) === this.batchSize());
       this.failures = 0;
     } catch (error) {
       this.failures++;
@@ -127,15 +131,15 @@ export class OutboxRelay {
   /** Publishes one batch in a transaction; returns how many events it published. */
   async publishBatch(): Promise<number> {
     const pass = await this.db.transaction(async (tx) => {
-      const locked = await tx.query<{ locked: boolean }>(
-        'SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked',
-        [`gantry-relay:${this.db.options.schema}`],
-      );
-      if (!locked.rows[0].locked) return { published: 0, failure: null }; // another relay is publishing right now
       // A relay whose process hangs (SIGSTOP, a stuck event loop) would hold the lock, and so stop
       // every replica's relay, for as long as it hangs: between statements it only ever waits for
-      // one publish ack, so PostgreSQL may end its session once it has been idle for longer.
-      await tx.query(`SET LOCAL idle_in_transaction_session_timeout = ${this.publishTimeoutMs() + IDLE_MARGIN_MS}`);
+      // one publish ack, so PostgreSQL may end its session once it has been idle for longer. (One
+      // statement for both: a pass is a handful of round trips, and this is one fewer.)
+      const locked = await tx.query<{ locked: boolean }>(
+        `SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked, set_config('idle_in_transaction_session_timeout', $2, true)`,
+        [`gantry-relay:${this.db.options.schema}`, String(this.publishTimeoutMs() + IDLE_MARGIN_MS)],
+      );
+      if (!locked.rows[0].locked) return { published: 0, failure: null }; // another relay is publishing right now
       const rows = await this.nextBatch(tx);
       const head = rows.length > 0 ? await chainHead(tx, this.options.service) : null;
       const { published, links, failure } = await this.publishInOrder(rows, head!);
@@ -171,6 +175,10 @@ export class OutboxRelay {
     return { published, links, failure: null };
   }
 
+  private batchSize(): number {
+    return this.options.batchSize ?? 500;
+  }
+
   private publishTimeoutMs(): number {
     return this.options.publishTimeoutMs ?? 2000;
   }
@@ -183,7 +191,7 @@ export class OutboxRelay {
         ORDER BY tx_id, position
         LIMIT $1
         FOR UPDATE`,
-      [this.options.batchSize ?? 500],
+      [this.batchSize()],
     );
     return rows;
   }
