@@ -38,6 +38,19 @@ describe('chaos suite helpers', () => {
     expect(slopePerMinute(windowMinima(sawtooth, 30))).toBe(0);
   });
 
+  it('fits the heap floor by its own figure, not RSS', () => {
+    // RSS climbs (pages kept), the heap saws on a flat floor: no heap trend. And a heap that leaks.
+    const flatHeap = Array.from({ length: 240 }, (_, t) => ({ t, rssMiB: 100 + t / 10, heapMiB: 30 + (t % 45) / 5 }));
+    expect(slopePerMinute(windowMinima(flatHeap, 60, 'heapMiB'), 'heapMiB')).toBeCloseTo(0, 6);
+    expect(slopePerMinute(windowMinima(flatHeap, 60))).toBeGreaterThan(5);
+    // A last window of two samples (the phase ended) is no floor, whatever they say.
+    const spike = [...flatHeap, { t: 240, rssMiB: 200, heapMiB: 60 }, { t: 241, rssMiB: 200, heapMiB: 61 }];
+    expect(windowMinima(spike, 60, 'heapMiB')).toHaveLength(4);
+    expect(slopePerMinute(windowMinima(spike, 60, 'heapMiB'), 'heapMiB')).toBeCloseTo(0, 6);
+    const leaking = flatHeap.map((s) => ({ ...s, heapMiB: s.heapMiB + s.t / 30 }));
+    expect(slopePerMinute(windowMinima(leaking, 60, 'heapMiB'), 'heapMiB')).toBeCloseTo(2, 0);
+  });
+
   it('parses profiles and refuses unknown faults', () => {
     expect(parseArgs(['--short', '--only=nats-kill9'])).toMatchObject({ profile: 'short', only: ['nats-kill9'], idempotency: 'auto' });
     expect(parseArgs(['--soak', '--soak-minutes=2']).soakMinutes).toBe(2);

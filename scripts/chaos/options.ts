@@ -9,7 +9,7 @@ import { FAULTS } from './faults';
  * Flags: --short | --soak; --only=nats-kill9,postgres-restart,… ; --soak-minutes=N;
  * --strict-500 (a 500 during an outage fails: on once the DB outage answers 503);
  * --idempotency=auto|on|off (strict refused-but-applied checks: auto detects Idempotency-Key);
- * --max-slope=MiB/min (soak RSS trend bound, default 1); --keep (keep data and logs).
+ * --max-slope=MiB/min (soak bound on the V8 heap floor of every Node process, default 1); --keep (keep data and logs).
  */
 export interface ChaosOptions {
   profile: 'short' | 'default' | 'soak';

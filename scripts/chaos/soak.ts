@@ -5,15 +5,18 @@ import { table } from './report';
 import type { ChaosStack } from './topology';
 
 /**
- * Samples every process of the stack once a second: RSS from /proc/<pid>/status and, for the
- * gateways, prom-client's event-loop lag p99 from their metrics port. The backend services have
- * no metrics listener, so their lag is not sampled (n/a).
+ * Samples every process of the stack once a second: RSS from /proc/<pid>/status and, for the Node
+ * processes (each has a metrics listener here), prom-client's V8 heap used and event-loop lag p99.
  */
 export interface Sample {
   t: number;
   rssMiB: number;
+  heapMiB?: number;
   lagMs?: number;
 }
+
+/** A figure a trend is fitted to. */
+export type Figure = 'rssMiB' | 'heapMiB';
 
 export class Sampler {
   readonly series = new Map<string, Sample[]>();
@@ -47,7 +50,7 @@ export class Sampler {
           return;
         }
         const sample: Sample = { t, rssMiB };
-        if (metricsPort) sample.lagMs = await lagOf(metricsPort).catch(() => undefined);
+        if (metricsPort) Object.assign(sample, await processFigures(metricsPort).catch(() => ({})));
         if (!this.series.has(name)) this.series.set(name, []);
         this.series.get(name)!.push(sample);
       }),
@@ -57,8 +60,10 @@ export class Sampler {
   /** Every sample as CSV (process, seconds, RSS MiB, lag p99 ms) in the temp dir; returns the path. */
   writeCsv(): string {
     const file = join(tmpdir(), `gantry-chaos-soak-${new Date(this.started).toISOString().replace(/[:.]/g, '-')}.csv`);
-    const lines = ['process,t_s,rss_mib,lag_p99_ms'];
-    for (const [name, samples] of this.series) for (const s of samples) lines.push(`${name},${s.t.toFixed(1)},${s.rssMiB.toFixed(2)},${s.lagMs?.toFixed(2) ?? ''}`);
+    const lines = ['process,t_s,rss_mib,heap_used_mib,lag_p99_ms'];
+    for (const [name, samples] of this.series) {
+      for (const s of samples) lines.push(`${name},${s.t.toFixed(1)},${s.rssMiB.toFixed(2)},${s.heapMiB?.toFixed(2) ?? ''},${s.lagMs?.toFixed(2) ?? ''}`);
+    }
     writeFileSync(file, `${lines.join('\n')}\n`);
     return file;
   }
@@ -66,7 +71,10 @@ export class Sampler {
   /**
    * Per process: start/end/max RSS, least-squares slopes (all samples after the warm-up, their
    * second half, and the floor: the minimum of each 30 s window, which follows what survives
-   * garbage collection rather than where the last collection happened to be), lag p99.
+   * garbage collection rather than where the last collection happened to be), the same floor of
+   * the V8 heap in use (60 s windows: old-generation collections are minutes apart), lag p99.
+   * The heap is what a leak in our code grows; RSS also grows as the allocator and V8 keep pages
+   * they freed, and nats-server's as JetStream caches the stream it stores.
    */
   summary(warmupSeconds: number): { rows: Trend[]; text: string } {
     const rows: Trend[] = [];
@@ -75,6 +83,7 @@ export class Sampler {
       if (steady.length < 2) continue;
       const half = steady.filter((s) => s.t >= (steady[0].t + steady[steady.length - 1].t) / 2);
       const lags = samples.map((s) => s.lagMs).filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+      const heap = steady.filter((s) => s.heapMiB !== undefined);
       rows.push({
         name,
         startMiB: steady[0].rssMiB,
@@ -83,6 +92,9 @@ export class Sampler {
         slope: slopePerMinute(steady),
         slopeSecondHalf: slopePerMinute(half),
         floorSlope: slopePerMinute(windowMinima(steady, 30)),
+        heapStartMiB: heap[0]?.heapMiB,
+        heapEndMiB: heap[heap.length - 1]?.heapMiB,
+        heapFloorSlope: heap.length >= 2 ? slopePerMinute(windowMinima(heap, 60, 'heapMiB'), 'heapMiB') : undefined,
         lagMedianMs: lags.length ? lags[Math.floor(lags.length / 2)] : undefined,
         lagMaxMs: lags.length ? lags[lags.length - 1] : undefined,
         samples: samples.length,
@@ -90,9 +102,13 @@ export class Sampler {
     }
     const f = (v: number) => v.toFixed(1);
     const text = table(
-      ['process', 'samples', `RSS MiB at ${warmupSeconds}s`, 'end', 'max', 'slope MiB/min', '2nd half MiB/min', 'floor (30 s minima) MiB/min', 'lag p99 median', 'lag p99 max'],
+      [
+        'process', 'samples', `RSS MiB at ${warmupSeconds}s`, 'end', 'max', 'slope MiB/min', '2nd half MiB/min', 'floor (30 s minima) MiB/min',
+        `heap MiB at ${warmupSeconds}s`, 'heap end', 'heap floor (60 s minima) MiB/min', 'lag p99 median', 'lag p99 max',
+      ],
       rows.map((r) => [
         r.name, String(r.samples), f(r.startMiB), f(r.endMiB), f(r.maxMiB), f(r.slope), f(r.slopeSecondHalf), f(r.floorSlope),
+        r.heapStartMiB === undefined ? 'n/a' : f(r.heapStartMiB), r.heapEndMiB === undefined ? 'n/a' : f(r.heapEndMiB), r.heapFloorSlope === undefined ? 'n/a' : r.heapFloorSlope.toFixed(2),
         r.lagMedianMs === undefined ? 'n/a' : `${r.lagMedianMs.toFixed(1)} ms`, r.lagMaxMs === undefined ? 'n/a' : `${r.lagMaxMs.toFixed(1)} ms`,
       ]),
     );
@@ -108,6 +124,10 @@ export interface Trend {
   slope: number;
   slopeSecondHalf: number;
   floorSlope: number;
+  heapStartMiB?: number;
+  heapEndMiB?: number;
+  /** MiB/min; undefined for a process without metrics (nats-server). */
+  heapFloorSlope?: number;
   lagMedianMs?: number;
   lagMaxMs?: number;
   samples: number;
@@ -122,33 +142,48 @@ function rssOf(pid: number): number | null {
   }
 }
 
-async function lagOf(port: number): Promise<number | undefined> {
+/** Heap in use and event-loop lag p99 from a process's prom-client defaults (any prefix). */
+async function processFigures(port: number): Promise<Pick<Sample, 'heapMiB' | 'lagMs'>> {
   const response = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(900) });
-  const match = /^\w*nodejs_eventloop_lag_p99_seconds(?:\{[^}]*\})? ([0-9.e+-]+)$/m.exec(await response.text());
-  return match ? Number(match[1]) * 1000 : undefined;
+  const text = await response.text();
+  const value = (name: string) => {
+    const match = new RegExp(`^\\w*${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text);
+    return match ? Number(match[1]) : undefined;
+  };
+  const heap = value('nodejs_heap_size_used_bytes');
+  const lag = value('nodejs_eventloop_lag_p99_seconds');
+  return { heapMiB: heap === undefined ? undefined : heap / 2 ** 20, lagMs: lag === undefined ? undefined : lag * 1000 };
 }
 
-/** The lowest sample of each `seconds`-long window (placed at the window's middle). */
-export function windowMinima(samples: Sample[], seconds: number): Sample[] {
-  const windows = new Map<number, Sample>();
+/**
+ * The lowest sample of each `seconds`-long window by `figure` (placed at the window's middle).
+ * Windows whose samples span less than half of it (the first and last, cut by the phase's start and
+ * end) are left out: a minimum of a few samples is no floor.
+ */
+export function windowMinima(samples: Sample[], seconds: number, figure: Figure = 'rssMiB'): Sample[] {
+  const windows = new Map<number, { low: Sample; first: number; last: number }>();
   for (const s of samples) {
     const key = Math.floor(s.t / seconds);
-    const low = windows.get(key);
-    if (!low || s.rssMiB < low.rssMiB) windows.set(key, { t: (key + 0.5) * seconds, rssMiB: s.rssMiB });
+    const window = windows.get(key);
+    if (!window) windows.set(key, { low: { ...s, t: (key + 0.5) * seconds }, first: s.t, last: s.t });
+    else {
+      window.last = s.t;
+      if (s[figure]! < window.low[figure]!) window.low = { ...s, t: (key + 0.5) * seconds };
+    }
   }
-  return [...windows.values()].sort((a, b) => a.t - b.t);
+  return [...windows.values()].filter((w) => w.last - w.first >= seconds / 2).map((w) => w.low).sort((a, b) => a.t - b.t);
 }
 
-/** Least-squares slope of RSS over time, in MiB per minute. */
-export function slopePerMinute(samples: Sample[]): number {
+/** Least-squares slope of `figure` (RSS unless said) over time, in MiB per minute. */
+export function slopePerMinute(samples: Sample[], figure: Figure = 'rssMiB'): number {
   const n = samples.length;
   if (n < 2) return 0;
   const mt = samples.reduce((s, x) => s + x.t, 0) / n;
-  const mr = samples.reduce((s, x) => s + x.rssMiB, 0) / n;
+  const mr = samples.reduce((s, x) => s + x[figure]!, 0) / n;
   let num = 0;
   let den = 0;
   for (const x of samples) {
-    num += (x.t - mt) * (x.rssMiB - mr);
+    num += (x.t - mt) * (x[figure]! - mr);
     den += (x.t - mt) ** 2;
   }
   return den === 0 ? 0 : (num / den) * 60;

@@ -90,24 +90,26 @@ export async function startChaosStack(options: TopologyOptions = {}): Promise<Ch
     const gateways = options.gateways ?? 2;
     const replicas = options.replicas ?? 2;
     const ports = await Promise.all(Array.from({ length: gateways }, () => freePort()));
-    const metricsPorts = await Promise.all(Array.from({ length: gateways }, () => freePort()));
+    // Every process serves /metrics (the soak samples heap and event-loop lag): a port each.
+    const metricsPorts = new Map<string, number>();
+    const metricsPortOf = async (name: string) => metricsPorts.get(name) ?? metricsPorts.set(name, await freePort()).get(name)!;
     const urls = ports.map((port) => `http://127.0.0.1:${port}`);
     const env = serviceEnv(
       { natsUrl: infra.nats.url, databaseUrl, s3: { ...infra.s3, bucket: 'gantry' }, admin },
       { ...CHAOS_ENV, GANTRY_PUBLIC_URL: urls[0], GANTRY_CI_GATEWAY_URL: urls[0], ...options.env },
     );
     const root = process.cwd();
-    const envFor = (service: ServiceName, i: number): NodeJS.ProcessEnv => {
-      if (service === 'gateway') {
-        return { ...env, GANTRY_PORT: String(ports[i]), GANTRY_METRICS_PORT: String(metricsPorts[i]), GANTRY_GATEWAY_ID: `gateway-${letter(i)}` };
-      }
-      return service === 'ci-runner' ? { ...env, GANTRY_CI_WORKER_ID: `ci-runner-${letter(i)}` } : env;
+    const envFor = (service: ServiceName, i: number, metricsPort: number): NodeJS.ProcessEnv => {
+      const own = { ...env, GANTRY_METRICS_PORT: String(metricsPort) };
+      if (service === 'gateway') return { ...own, GANTRY_PORT: String(ports[i]), GANTRY_GATEWAY_ID: `gateway-${letter(i)}` };
+      return service === 'ci-runner' ? { ...own, GANTRY_CI_WORKER_ID: `ci-runner-${letter(i)}` } : own;
     };
-    const launch = (service: ServiceName, i: number) => {
+    const launch = async (service: ServiceName, i: number) => {
       const name = `${service}-${letter(i)}`;
-      const proc = startService({ service, instance: letter(i), env: envFor(service, i), credentials, logDir, root });
+      const metricsPort = await metricsPortOf(name);
+      const proc = startService({ service, instance: letter(i), env: envFor(service, i, metricsPort), credentials, logDir, root });
       const gateway = service === 'gateway';
-      processes.set(name, { name, service, instance: letter(i), url: gateway ? urls[i] : undefined, metricsPort: gateway ? metricsPorts[i] : undefined, proc });
+      processes.set(name, { name, service, instance: letter(i), url: gateway ? urls[i] : undefined, metricsPort, proc });
       const entry = processes.get(name)!;
       void proc.exited.then((code) => (entry.exit = { code, at: Date.now() }));
       return entry;
@@ -123,8 +125,8 @@ export async function startChaosStack(options: TopologyOptions = {}): Promise<Ch
     };
     // First replicas alone (they run the migrations), then the others and the gateways.
     const backends: ServiceName[] = ['identity', 'assets', 'ci-runner'];
-    await Promise.all(backends.map((s) => ready(launch(s, 0), 0)));
-    const rest = [...backends.flatMap((s) => Array.from({ length: replicas - 1 }, (_, i) => launch(s, i + 1))), ...ports.map((_, i) => launch('gateway', i))];
+    await Promise.all(backends.map(async (s) => ready(await launch(s, 0), 0)));
+    const rest = await Promise.all([...backends.flatMap((s) => Array.from({ length: replicas - 1 }, (_, i) => launch(s, i + 1))), ...ports.map((_, i) => launch('gateway', i))]);
     await Promise.all(rest.map((p) => ready(p, 0)));
 
     const restart = async (name: string) => {
@@ -133,7 +135,7 @@ export async function startChaosStack(options: TopologyOptions = {}): Promise<Ch
       tryKill(old.proc.pid, 'SIGCONT');
       await old.proc.stop(5000);
       const offset = fileSize(old.proc.logFile);
-      const p = launch(old.service, old.instance.charCodeAt(0) - 97);
+      const p = await launch(old.service, old.instance.charCodeAt(0) - 97);
       await ready(p, offset);
     };
     const signal = (name: string, sig: NodeJS.Signals) => {

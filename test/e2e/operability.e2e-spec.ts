@@ -9,11 +9,13 @@ describe('operability: health, readiness, metrics, request ids, events, shutdown
   let stack: GantryStack;
   let nc: NatsConnection;
   let metricsUrl: string;
+  let identityMetricsUrl: string;
 
   beforeAll(async () => {
-    const metricsPort = await freePort();
+    const [metricsPort, identityMetricsPort] = [await freePort(), await freePort()];
     metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-    stack = await startGantry({ env: { GANTRY_METRICS_PORT: String(metricsPort) } });
+    identityMetricsUrl = `http://127.0.0.1:${identityMetricsPort}/metrics`;
+    stack = await startGantry({ env: { GANTRY_METRICS_PORT: String(metricsPort) }, metricsPorts: { identity: identityMetricsPort } });
     nc = await connect({ servers: stack.infra.nats.url, ...stack.infra.nats.admin });
   });
   afterAll(async () => {
@@ -41,6 +43,19 @@ describe('operability: health, readiness, metrics, request ids, events, shutdown
     const text = (await call(metricsUrl)).body as string;
     expect(text).toMatch(/gantry_http_requests_total\{method="GET",route="\/api\/v1\/user",status="401"\} \d+/);
     expect(text).toContain('gantry_http_request_duration_seconds_bucket');
+  });
+
+  it('a backend service serves its own /metrics when GANTRY_METRICS_PORT is set: process figures and what its relay published', async () => {
+    await login(stack); // session.started: one more event for identity's relay
+    const published = await waitFor(async () => {
+      const text = (await call(identityMetricsUrl)).body as string;
+      const value = Number(/^gantry_identity_outbox_published_total (\d+)$/m.exec(text)?.[1] ?? 0);
+      return value > 0 ? text : null;
+    }, { message: 'identity metrics never counted a published event' });
+    expect(published).toMatch(/^gantry_identity_nodejs_heap_size_used_bytes \d+/m);
+    expect(published).toMatch(/^gantry_identity_nodejs_eventloop_lag_p99_seconds [\d.e-]+$/m);
+    expect(published).toMatch(/^gantry_identity_outbox_duplicates_total 0$/m);
+    expect((await call(identityMetricsUrl.replace('/metrics', '/other'))).status).toBe(404);
   });
 
   it('keeps a sane caller X-Request-Id and carries it into the event metadata', async () => {

@@ -27,7 +27,9 @@ export interface GantryStack {
  * The whole product as users run it: the built services (dist/) as separate processes, on this
  * test file's own NATS, database and bucket.
  */
-export async function startGantry(options: { gateways?: number; ciRunners?: number; env?: NodeJS.ProcessEnv } = {}): Promise<GantryStack> {
+export async function startGantry(
+  options: { gateways?: number; ciRunners?: number; env?: NodeJS.ProcessEnv; /** A metrics port for a backend service (GANTRY_METRICS_PORT in `env` is the gateway's). */ metricsPorts?: Partial<Record<'identity' | 'assets' | 'ci-runner', number>> } = {},
+): Promise<GantryStack> {
   const infra = await testInfra();
   const logDir = join(infra.dir, 'logs');
   const admin = { username: 'admin', password: randomBytes(16).toString('base64url') };
@@ -46,9 +48,15 @@ export async function startGantry(options: { gateways?: number; ciRunners?: numb
   // Runs reach the first gateway: GANTRY_URL in a step's environment.
   env.GANTRY_PUBLIC_URL ??= urls[0];
   const { credentials } = infra;
-  const processes: ServiceProcess[] = (['identity', 'assets'] as const).map((service) => startService({ service, env, credentials, logDir, root }));
+  // A port is one process's: the backend services listen only where metricsPorts says.
+  const { GANTRY_METRICS_PORT: _gatewayMetrics, ...backendEnv } = env;
+  const envOf = (service: 'identity' | 'assets' | 'ci-runner', first = true) => {
+    const port = first ? options.metricsPorts?.[service] : undefined;
+    return port === undefined ? backendEnv : { ...backendEnv, GANTRY_METRICS_PORT: String(port) };
+  };
+  const processes: ServiceProcess[] = (['identity', 'assets'] as const).map((service) => startService({ service, env: envOf(service), credentials, logDir, root }));
   for (let i = 0; i < (options.ciRunners ?? 1); i++) {
-    processes.push(startService({ service: 'ci-runner', instance: i === 0 ? undefined : String.fromCharCode(97 + i), env, credentials, logDir, root }));
+    processes.push(startService({ service: 'ci-runner', instance: i === 0 ? undefined : String.fromCharCode(97 + i), env: envOf('ci-runner', i === 0), credentials, logDir, root }));
   }
   ports.forEach((port, i) => processes.push(startService({ service: 'gateway', instance: String.fromCharCode(97 + i), env: { ...env, GANTRY_PORT: String(port) }, credentials, logDir, root })));
   // Gateways first: they flush usage records to identity on the way out.
@@ -76,7 +84,7 @@ export async function startGantry(options: { gateways?: number; ciRunners?: numb
   const restart = async (service: 'identity' | 'assets' | 'ci-runner') => {
     const index = processes.findIndex((p) => p.name === service);
     await processes[index].stop();
-    processes[index] = startService({ service, env, credentials, logDir, root });
+    processes[index] = startService({ service, env: envOf(service), credentials, logDir, root });
   };
   return { url: urls[0], urls, infra, admin, processes, logDir, logs: () => readLogs(logDir), stop, stopService, restart };
 }

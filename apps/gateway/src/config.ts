@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CommonConfigSchema, loadConfig } from '#platform';
+import { CommonConfigSchema, loadConfig, MetricsConfigSchema } from '#platform';
 import { parseTrustProxy, type TrustProxy } from './http/client-ip';
 
 export const GatewayConfigSchema = CommonConfigSchema.extend({
@@ -45,16 +45,13 @@ export const GatewayConfigSchema = CommonConfigSchema.extend({
   GANTRY_LOGIN_FREE_ATTEMPTS: z.coerce.number().int().min(1).default(5),
   /** Failed logins for one username from all IPs before it slows down (not for IPs it signed in from). */
   GANTRY_LOGIN_USER_FREE_ATTEMPTS: z.coerce.number().int().min(1).default(20),
-  /** Prometheus metrics listener: its own port (`off`: none; 0: any free port), never the public one. */
-  GANTRY_METRICS_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65535)]).optional(),
-  GANTRY_METRICS_HOST: z.string().default('127.0.0.1'),
   /** Security events: refusals are counted per (reason, client, method, route, credential kind) over this interval, then published. */
   GANTRY_SECURITY_EVENT_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(10000),
   /** Per-client keys one interval holds; refusals with new keys beyond it are counted per route under ip "*". */
   GANTRY_SECURITY_EVENT_MAX_KEYS: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   /** Security events held while JetStream does not take them; beyond it new ones are dropped (and counted in metrics). */
   GANTRY_SECURITY_EVENT_QUEUE_MAX: z.coerce.number().int().min(1).max(1_000_000).default(20000),
-});
+}).extend(MetricsConfigSchema.shape);
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

@@ -7,3 +7,5 @@ export * from './event-store';
 export * from './messaging';
 export * from './service';
 export * from './idempotency';
+export * from './metrics/metrics-server';
+export * from './metrics/service-metrics';

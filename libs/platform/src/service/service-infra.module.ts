@@ -8,6 +8,7 @@ import type { Projection } from '../event-store/event-store.types';
 import { OutboxRelay } from '../event-store/outbox-relay';
 import { ensureEventsStream } from '../messaging/jetstream';
 import { connectNats, natsAuth } from '../messaging/nats-connection';
+import { ServiceMetrics } from '../metrics/service-metrics';
 import type { ServiceConfig } from './service-config';
 import { LOGGER, NATS_CONNECTION, PROJECTIONS, SERVICE_CONFIG } from './tokens';
 
@@ -88,6 +89,11 @@ export class ServiceInfraModule {
         useFactory: (db: Database, nc: NatsConnection, store: EventStore) =>
           new OutboxRelay(db, nc, { pollMs: config.GANTRY_RELAY_POLL_MS, notifyChannel: store.notifyChannel, service: options.service }, logger),
         inject: [Database, NATS_CONNECTION, EventStore],
+      },
+      {
+        provide: ServiceMetrics,
+        useFactory: (relay: OutboxRelay) => new ServiceMetrics(options.service, relay, config, logger),
+        inject: [OutboxRelay],
       },
       InfraLifecycle,
     ];
