@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readEventsStream } from '../../libs/platform/src/testing/stream-reader';
 import { waitFor } from '../../libs/platform/src/testing/wait-for';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { IdentityRequests } from '../../libs/contracts/src';
+import { GatewaySignals, IdentityRequests } from '../../libs/contracts/src';
 import { RpcClient } from '../../libs/platform/src/messaging/rpc-client';
 import { Api } from '../support/api';
 import { startGantry, type GantryStack } from '../support/gantry-stack';
@@ -26,6 +26,16 @@ describe('revocation holds when a gateway goes quiet (two gateways)', () => {
   let admin: string;
   let nc: NatsConnection;
   const gatewayB = () => stack.processes.find((p) => p.name === 'gateway-b')!;
+  /** Resolves on the first heartbeat heard from each of the two gateways from now on. */
+  const beatFromEveryGateway = async () => {
+    const heard = new Set<string>();
+    const beats = nc.subscribe(GatewaySignals.presence.subject);
+    for await (const message of beats) {
+      heard.add(message.json<{ gatewayId: string }>().gatewayId);
+      if (heard.size === stack.urls.length) break;
+    }
+    beats.unsubscribe();
+  };
   const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   beforeAll(async () => {
@@ -44,6 +54,9 @@ describe('revocation holds when a gateway goes quiet (two gateways)', () => {
   it('a gateway paused during a revoke refuses the token on its first request after it resumes', async () => {
     const pat = await a.pat(admin, ['repo:read'], 'paused');
     expect((await b.get('/api/v1/user', pat.token)).status).toBe(200); // cached at B
+    // Identity waits only for gateways it heard lately: a loaded machine can delay B's heartbeats past
+    // that window, and then nothing is unacknowledged. So pause B right after a beat from each.
+    await beatFromEveryGateway();
     process.kill(gatewayB().pid, 'SIGSTOP');
     try {
       const revoked = await a.delete(`/api/v1/user/tokens/${pat.id}`, admin); // B cannot ack
@@ -53,7 +66,7 @@ describe('revocation holds when a gateway goes quiet (two gateways)', () => {
     }
     const first = await b.get('/api/v1/user', pat.token);
     expect([first.status, first.body.error?.code]).toEqual([401, 'token_revoked']);
-    const unacknowledged = await waitFor(async () => (await readEventsStream(nc)).find((e) => e.type === 'identity.gateway.invalidation_unacknowledged'), { message: 'the missing ack was not recorded' });
+    const unacknowledged = await waitFor(async () => (await readEventsStream(nc)).find((e) => e.type === 'identity.gateway.invalidation_unacknowledged'), { timeoutMs: 20_000, message: 'the missing ack was not recorded' });
     expect((unacknowledged.data as { gatewayIds: string[] }).gatewayIds).toHaveLength(1);
   });
 
