@@ -1,10 +1,9 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import type { OutboxRelay } from '../event-store/outbox-relay';
 import type { ServiceConfig } from '../service/service-config';
-import { LOGGER, SERVICE_CONFIG } from '../service/tokens';
 import { closeMetrics, serveMetrics } from './metrics-server';
 
 /** The prefix of a service's series: `gantry_ci_runner_` for ci-runner. */
@@ -27,8 +26,8 @@ function tally(registry: Registry, name: string, help: string, read: () => numbe
  * A backend service's Prometheus metrics: the process defaults (heap, event-loop lag, GC,
  * handles) and what its outbox relay published. Off unless GANTRY_METRICS_PORT is set: on one host
  * (`npm run dev`) the gateway holds the default port; in a container each service may take 9464.
+ * Built by ServiceInfraModule's factory (it needs the service's name).
  */
-@Injectable()
 export class ServiceMetrics implements OnApplicationBootstrap, OnApplicationShutdown {
   readonly registry = new Registry();
   private server: Server | null = null;
@@ -36,8 +35,8 @@ export class ServiceMetrics implements OnApplicationBootstrap, OnApplicationShut
   constructor(
     service: string,
     relay: OutboxRelay,
-    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly config: ServiceConfig,
+    private readonly logger: Logger,
   ) {
     const prefix = metricsPrefix(service);
     collectDefaultMetrics({ register: this.registry, prefix });
