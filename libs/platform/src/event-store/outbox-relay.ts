@@ -72,7 +72,7 @@ export class OutboxRelay {
     this.wake();
   }
 
-  /** Drains until nothing is left; concurrent wake-ups fold into one more pass. */
+  /** Drains what is committed (see drain); concurrent wake-ups fold into one more pass. */
   wake(): void {
     if (this.stopped) return;
     if (this.draining) {
