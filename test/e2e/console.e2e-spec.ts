@@ -114,6 +114,9 @@ describe('web console in Chromium', () => {
     const session = cookies.find((c) => c.name === 'gantry_session')!;
     expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/', secure: false });
     expect(cookies.find((c) => c.name === 'gantry_csrf')).toMatchObject({ httpOnly: false, sameSite: 'Strict', path: '/' });
+    // Neither the refused password, the right one, nor the session it bought is in any service's log.
+    const logs = stack.logs();
+    for (const secret of ['wrong-password-123', stack.admin.password, session.value]) expect(logs).not.toContain(secret);
   });
 
   it('refuses a foreign `next` after sign-in (same-site paths only)', async () => {
